@@ -1,0 +1,1 @@
+"""Editing the rulebook in the browser."""

@@ -1,0 +1,1 @@
+"""HTTP: generated pages and the REST API."""

@@ -1,0 +1,1 @@
+"""The metadata language: load, validate, compile and overlay rulebooks (no Flask here)."""

@@ -1,0 +1,1 @@
+"""App factory, settings, database, accounts, i18n and the command line."""

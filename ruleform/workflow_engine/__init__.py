@@ -1,0 +1,1 @@
+"""Transitions, approvals, time rules, the outbox and RQ jobs."""
