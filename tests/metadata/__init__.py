@@ -1,0 +1,1 @@
+"""Tests of the metadata language: loading, overlays, validation and compilation."""
