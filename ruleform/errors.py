@@ -38,7 +38,7 @@ class Problem:
         if self.severity == "warning":
             text = f"{where}: warning: " + text[len(where) + 2 :]
         if self.hint:
-            text += f" {self.hint}"
+            text += f" — {self.hint}"
         return text
 
     @property

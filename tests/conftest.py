@@ -33,7 +33,7 @@ def postgres_engine(postgres_url):
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def any_engine(request):
     """The same test on SQLite and on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_engine")

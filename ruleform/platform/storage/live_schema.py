@@ -1,0 +1,85 @@
+"""The live database, reflected: the truth a migration plan starts from.
+
+``reflect_live(connection, names)`` reads the tables a plan manages (the target's tables
+and every ``e_*`` table) with ``sqlalchemy.inspect``: columns with their ``TypeSig``,
+indexes, and foreign keys by column. Other tables (Alembic's, the platform's later
+additions) are never looked at, so never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .typesig import TypeSig, signature
+
+__all__ = ["LiveColumn", "LiveIndex", "LiveLink", "LiveTable", "reflect_live", "normalise_rule"]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveColumn:
+    name: str
+    type: Any  # the reflected SQLAlchemy type
+    sig: TypeSig
+    nullable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LiveIndex:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LiveLink:
+    """A single-column foreign key: where it points and what deleting the target does."""
+
+    name: str | None
+    column: str
+    table: str
+    ondelete: str
+
+
+@dataclass(slots=True)
+class LiveTable:
+    name: str
+    columns: dict[str, LiveColumn] = field(default_factory=dict)
+    indexes: dict[str, LiveIndex] = field(default_factory=dict)
+    links: dict[str, LiveLink] = field(default_factory=dict)  # by column
+
+
+def normalise_rule(rule: str | None) -> str:
+    """``None``/``NO ACTION`` are the same rule; compare words in upper case."""
+    return (rule or "NO ACTION").upper()
+
+
+def reflect_live(connection: Connection, names: Iterable[str]) -> dict[str, LiveTable]:
+    """The live tables named in ``names`` plus every ``e_*`` table, by name."""
+    inspector = sa.inspect(connection)
+    wanted = set(names)
+    existing = [t for t in inspector.get_table_names() if t in wanted or t.startswith("e_")]
+    return {name: _reflect_table(inspector, name, connection) for name in sorted(existing)}
+
+
+def _reflect_table(inspector: Any, name: str, connection: Connection) -> LiveTable:
+    dialect = connection.dialect
+    table = LiveTable(name)
+    for col in inspector.get_columns(name):
+        sig = signature(col["type"], dialect)
+        table.columns[col["name"]] = LiveColumn(col["name"], col["type"], sig, col["nullable"])
+    for index in inspector.get_indexes(name):
+        columns = tuple(c for c in index["column_names"] if c is not None)
+        if index.get("name") and columns:
+            table.indexes[index["name"]] = LiveIndex(index["name"], columns, bool(index["unique"]))
+    for key in inspector.get_foreign_keys(name):
+        if len(key["constrained_columns"]) != 1:
+            continue
+        column = key["constrained_columns"][0]
+        rule = normalise_rule(key.get("options", {}).get("ondelete"))
+        table.links[column] = LiveLink(key.get("name"), column, key["referred_table"], rule)
+    return table

@@ -1,0 +1,1 @@
+"""Tests of the condition language (parse, type-check, Python and SQL)."""
