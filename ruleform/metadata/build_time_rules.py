@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from croniter import croniter
 
@@ -45,9 +44,10 @@ def _rule(ctx: BuildContext, entity: str, name: str, spec: dict, entity_spec: di
     audience = spec.get("audience", "internal")
     if any(p.kind == "record_field" for a in actions for p in a.recipients):
         if audience != "customers":
-            ctx.error((*path, "audience"), "this rule reaches customers (a recipient is a field "
-                      "of the record); declare 'audience: customers' so its rollout is "
-                      "controlled (R35)", prefer="key")  # fmt: skip
+            where = (*path, "audience") if "audience" in spec else _customer_recipient(spec, path)
+            ctx.error(where, "this rule reaches customers (a recipient is a field of the "
+                      "record); declare 'audience: customers' on the rule so its rollout is "
+                      "controlled (R35)")  # fmt: skip
     caps = spec.get("caps") or {}
     if audience == "customers" and not caps:
         ctx.warn(path, "a rule that reaches customers should declare caps (per_run, per_day)",
@@ -71,6 +71,19 @@ def _rule(ctx: BuildContext, entity: str, name: str, spec: dict, entity_spec: di
         late_age=ctx.duration(late.get("age"), (*path, "late", "age")),
         source=ctx.ref(path),
     )
+
+
+def _customer_recipient(spec: dict, path: tuple) -> tuple:
+    """The path of the first ``{field: ...}`` recipient among the rule's actions."""
+    for i, action in enumerate(spec.get("actions") or []):
+        for key in ("notify", "escalate"):
+            parties = action.get(key) if isinstance(action, dict) else None
+            items = parties if isinstance(parties, list) else [parties]
+            for j, party in enumerate(items):
+                if isinstance(party, dict) and "field" in party:
+                    where = (*path, "actions", i, key)
+                    return (*where, j, "field") if isinstance(parties, list) else (*where, "field")
+    return path
 
 
 def _timing(ctx: BuildContext, entity: str, entity_spec: dict, spec: dict, path: tuple,
@@ -149,7 +162,8 @@ def _timing(ctx: BuildContext, entity: str, entity_spec: dict, spec: dict, path:
                           suggest(fname, known))  # fmt: skip
             order.append(SortKey(fname, item.startswith("-")))
         if s.get("top") and not order:
-            ctx.error((*path, "schedule"), "'top' needs 'order_by' (top by what?)", prefer="key")
+            ctx.error((*path, "schedule", "top"), "'top' needs 'order_by' (top by what?)",
+                      prefer="key")  # fmt: skip
         return Timing("schedule", cron=_cron(ctx, s["cron"], (*path, "schedule", "cron")),
                       top=s.get("top"), order_by=tuple(order),
                       per=s.get("per", "organisation"))  # fmt: skip
@@ -164,7 +178,8 @@ def _timing(ctx: BuildContext, entity: str, entity_spec: dict, spec: dict, path:
         if event == "entered":
             status(name, (*path, "on", event))
         elif name not in (entity_spec.get("transitions") or {}):
-            ctx.error((*path, "on", event), f"unknown transition '{name}'")
+            ctx.error((*path, "on", event), f"unknown transition '{name}'",
+                      suggest(name, entity_spec.get("transitions") or {}))  # fmt: skip
     return Timing("on", event=event, event_name=name)
 
 

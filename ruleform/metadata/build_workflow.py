@@ -106,9 +106,14 @@ def _transition(ctx: BuildContext, entity: str, name: str, spec: dict, machine: 
             ctx.error((*path, "require", i), f"unknown field '{fname}'", suggest(fname, known))
     updates = {}
     for fname, expr in (spec.get("set") or {}).items():
-        if fname not in known or fname in ("id", "status", "row_version"):
-            ctx.error((*path, "set", fname), f"cannot set '{fname}'", suggest(fname, known),
+        if fname in ("id", "status", "row_version"):
+            ctx.error((*path, "set", fname), f"cannot set '{fname}': the platform maintains it"
+                      + (" (the transition's 'to' sets the status)" if fname == "status" else ""),
                       prefer="key")  # fmt: skip
+            continue
+        if fname not in known:
+            ctx.error((*path, "set", fname), f"cannot set '{fname}': unknown field",
+                      suggest(fname, known), prefer="key")  # fmt: skip
             continue
         compiled = ctx.expression(expr, entity, (*path, "set", fname))
         if compiled is not None:

@@ -12,6 +12,7 @@ from .conditions import EvalContext, UserContext
 from .field_types import ValueError_, parse_value
 from .model import Entity, Rulebook
 from .record_rules import rule_passes
+from .validation import suggest
 
 __all__ = ["RESERVED_WORDS", "check_identifiers", "check_computed_cycles", "run_examples"]
 
@@ -90,18 +91,22 @@ def _example_record(ctx: BuildContext, entity: Entity, example: Any) -> dict | N
     for key, raw in example.record.items():
         field = entity.fields.get(key)
         if key == "status" and entity.statuses is not None:
-            if raw not in entity.statuses.states:
-                _report_at(ctx, example, f"example: '{raw}' is not a status of {entity.name}")
+            states = entity.statuses.states
+            if raw not in states:
+                _report_at(ctx, example, f"example: '{raw}' is not a status of {entity.name}",
+                           key, "value", suggest(raw, states))  # fmt: skip
                 return None
             record[key] = raw
             continue
         if field is None:
-            _report_at(ctx, example, f"example: unknown field '{key}'")
+            _report_at(ctx, example, f"example: unknown field '{key}'", key, "key",
+                       suggest(key, entity.fields))  # fmt: skip
             return None
         try:
             record[key] = parse_value(field, raw)
         except ValueError_ as exc:
-            _report_at(ctx, example, f"example: {key}={raw!r} does not fit the field ({exc.code})")
+            _report_at(ctx, example, f"example: {key}={raw!r} does not fit the field ({exc.code})",
+                       key, "value")  # fmt: skip
             return None
     return record
 
@@ -113,8 +118,26 @@ def _report_example(ctx: BuildContext, rule: str, example: Any, passed: bool) ->
                              f"'{expected}'", code="example")  # fmt: skip
 
 
-def _report_at(ctx: BuildContext, example: Any, message: str, code: str = "example") -> None:
+def _report_at(ctx: BuildContext, example: Any, message: str, key: str | None = None,
+               prefer: str = "key", hint: str = "", code: str = "example") -> None:  # fmt: skip
+    """Report at the example, or at one of its keys (``prefer``: the key or its value)."""
     from ..errors import Problem
 
     ref = example.source
-    ctx.problems.append(Problem(message, ref.file, ref.line, ref.column, ref.path, code=code))
+    if key is not None:
+        base = _parse_path(ref.path)
+        inner = (*base, "record", key)
+        path = inner if inner in ctx.tree.key_marks else (*base, key)
+        ref = ctx.tree.where(path, prefer=prefer)
+    ctx.problems.append(Problem(message, ref.file, ref.line, ref.column, ref.path, hint,
+                                code=code))  # fmt: skip
+
+
+def _parse_path(text: str) -> tuple:
+    """``'entities.customer.validations.cap.examples.pass[0]'`` back to its tuple."""
+    parts: list[Any] = []
+    for segment in text.split("."):
+        name, *indexes = segment.replace("]", "").split("[")
+        parts.append(name)
+        parts.extend(int(i) for i in indexes)
+    return tuple(parts)

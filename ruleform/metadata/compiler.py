@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from ..errors import Problem, RulebookError
 from .build_context import BuildContext
@@ -112,14 +112,15 @@ def _check_top(ctx: BuildContext, data: dict) -> None:
     locales = data.get("locales") or []
     default = data.get("default_locale")
     if default and locales and default not in locales:
-        ctx.error(("default_locale",), f"'{default}' is not one of the locales",
-                  suggest(default, locales))  # fmt: skip
+        ctx.error(("default_locale",), f"'{default}' is not one of the locales "
+                  f"({', '.join(locales)})", suggest(default, locales))  # fmt: skip
     tz = data.get("timezone")
     if isinstance(tz, str):
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            ctx.error(("timezone",), f"unknown time zone '{tz}'", "Use an IANA name such as "
+            ctx.error(("timezone",), f"unknown time zone '{tz}'",
+                      suggest(tz, available_timezones()) or "Use an IANA name such as "
                       "'Asia/Shanghai' or 'Europe/Berlin'.")  # fmt: skip
 
 
@@ -132,9 +133,9 @@ def _with_relations(ctx: BuildContext, entities: dict[str, Entity]) -> dict[str,
                 related[f.target].append(Relation(name, f.name, label))
     for name, entity in entities.items():
         for f in entity.fields.values():
-            for scope_field in f.unique_scope:
+            for i, scope_field in enumerate(f.unique_scope):
                 if scope_field not in entity.fields and scope_field not in ("department", "owner"):
-                    ctx.error(("entities", name, "fields", f.name, "unique", "scope"),
+                    ctx.error(("entities", name, "fields", f.name, "unique", "scope", i),
                               f"unknown field '{scope_field}'", suggest(scope_field, entity.fields))
     return {n: dataclasses.replace(e, related=tuple(related[n])) for n, e in entities.items()}
 
@@ -175,17 +176,19 @@ def _rulebook(ctx: BuildContext, data: dict, entities: dict[str, Entity],
 
 def _calendar(ctx: BuildContext, spec: dict, path: tuple) -> WorkingCalendar:
     days = frozenset(_WEEKDAYS.index(d) for d in spec.get("working_days", _WEEKDAYS[:5]))
-    hours = []
+    ranges = []
     for i, text in enumerate(spec.get("working_hours", ["09:00-18:00"])):
         start, end = text.split("-")
         t0, t1 = _time(start), _time(end)
         if t1 <= t0 and end != "24:00":
             ctx.error((*path, "working_hours", i), f"'{text}' ends before it starts")
-        hours.append((t0, t1))
-    hours.sort()
-    for (a0, a1), (b0, _b1) in zip(hours, hours[1:], strict=False):
+        ranges.append((t0, t1, i, text))
+    ranges.sort()
+    for (_a0, a1, _i, a_text), (b0, _b1, j, b_text) in zip(ranges, ranges[1:], strict=False):
         if b0 < a1:
-            ctx.error((*path, "working_hours"), "working hours overlap")
+            ctx.error((*path, "working_hours", j), f"working hours overlap: '{b_text}' starts "
+                      f"before '{a_text}' ends")  # fmt: skip
+    hours = [(t0, t1) for t0, t1, _i, _text in ranges]
     holidays = spec.get("holidays") or {}
     extra = {
         date.fromisoformat(day): ctx.text(label, (*path, "extra_holidays", day))

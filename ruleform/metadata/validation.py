@@ -79,6 +79,11 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 def _explain(tree: SourceTree, error: ValidationError) -> list[Problem]:
     if error.validator in ("anyOf", "oneOf") and error.context:
+        alternatives = _required_alternatives(error)
+        if alternatives:
+            path = tuple(error.absolute_path)
+            return [_problem(tree, path, f"needs one of the keys {', '.join(alternatives)}; "
+                                         "found none", prefer="key")]  # fmt: skip
         branch = _closest_branch(error)
         if branch is not None:
             problems: list[Problem] = []
@@ -91,6 +96,15 @@ def _explain(tree: SourceTree, error: ValidationError) -> list[Problem]:
     if handler is None:
         return [_problem(tree, path, error.message)]
     return handler(tree, path, error)
+
+
+def _required_alternatives(error: ValidationError) -> list[str]:
+    """The keys of an ``anyOf`` of ``{required: [key]}`` branches when none is present."""
+    subs = error.context or []
+    if not all(s.validator == "required" and s.absolute_path == error.absolute_path
+               for s in subs):  # fmt: skip
+        return []
+    return list(dict.fromkeys(k for s in subs for k in s.validator_value))
 
 
 def _closest_branch(error: ValidationError) -> list[ValidationError] | None:

@@ -52,7 +52,8 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
         raw.execute("PRAGMA foreign_keys=OFF")  # tables are copied in batch mode
         try:
             with connection.begin():
-                connection.exec_driver_sql("BEGIN")
+                if not raw.in_transaction:  # an engine event may already have said BEGIN
+                    connection.exec_driver_sql("BEGIN")
                 yield connection
         finally:
             if fk_enforced:

@@ -1,0 +1,290 @@
+"""Lists of records: filters from a fixed operator list, search, sort, keyset pagination and
+capped counts — all inside the database, with the policy's row clause always applied.
+
+Only fields that resolve in the model *and* that the actor may read can be filtered,
+searched or sorted on (a hidden field must not become an oracle). Every value is a bound
+parameter. Counts stop at a cap ("10,000+"): exact counts are what make lists slow at
+millions of rows. Pages are cut by keyset (the last row's sort values), never OFFSET.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from ...errors import FieldErrors
+from ...metadata.conditions import sqlfuncs
+from ...metadata.conditions.to_sql import bind
+from ...metadata.field_types import ValueError_, parse_value
+from ...metadata.model import Entity, Field, SortKey
+from ..messages import message
+from ..runtime import utcnow
+from .values import to_json
+
+__all__ = ["Filter", "ListQuery", "ListPage", "OPERATORS", "run_list", "MAX_PAGE_SIZE"]
+
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "contains", "starts", "empty", "not_empty")
+MAX_PAGE_SIZE = 200
+MAX_FILTERS = 20
+MAX_IN_VALUES = 100
+_SYSTEM_TYPES = {"id": "integer", "created_at": "datetime", "updated_at": "datetime",
+                 "owner": "user", "department": "department", "status": "choice",
+                 "created_by": "user", "updated_by": "user", "row_version": "integer"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    op: str
+    value: Any = None
+
+
+@dataclass
+class ListQuery:
+    """What a list asks for; every part is checked against the model and the policy."""
+
+    view: str | None = None
+    filters: Sequence[Filter] = ()
+    search: str | None = None
+    sort: Sequence[SortKey] | None = None
+    cursor: str | None = None
+    page_size: int = 50
+    columns: Sequence[str] | None = None
+    include_archived: bool = False
+    count: bool = True
+    extra_clause: Any = None  # e.g. a related list's foreign key
+
+
+@dataclass
+class ListPage:
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    next_cursor: str | None = None
+    count: int | None = None
+    count_capped: bool = False
+    masked: set[str] = field(default_factory=set)
+
+
+def run_list(service: Any, entity: Entity, query: ListQuery, count_cap: int = 10_000) -> ListPage:
+    """One page of ``entity`` records for ``service.actor`` (a RecordService)."""
+    rt, actor, policy = service.rt, service.actor, service.policy
+    locale = actor.locale or rt.rulebook.default_locale
+    table = rt.table(entity)
+    readable = policy.readable_fields(actor, entity)
+    view = entity.views.get(query.view) if query.view else entity.default_view()
+    errors: dict[str, list[str]] = {}
+    columns = _columns(entity, view, query, readable)
+    where = [policy.row_clause(actor, entity, rt.tables, "read")]
+    if not query.include_archived:
+        where.append(table.c.archived.is_(False))
+    if view is not None and view.where is not None:
+        where.append(view.where.to_sql(_sql_ctx(rt, entity, actor)))
+    if query.extra_clause is not None:
+        where.append(query.extra_clause)
+    if len(query.filters) > MAX_FILTERS:
+        errors["filter"] = [message("too_many_filters", locale, max=MAX_FILTERS)]
+    for flt in query.filters[:MAX_FILTERS]:
+        clause = _filter_clause(rt, entity, table, flt, readable, locale, errors)
+        if clause is not None:
+            where.append(clause)
+    if query.search:
+        where.append(_search_clause(entity, table, view, readable, query.search))
+    sort = _sort_keys(entity, view, query, readable, locale, errors)
+    if errors:
+        raise FieldErrors(errors)
+    page_size = max(1, min(int(query.page_size or 50), MAX_PAGE_SIZE))
+    stmt = sa.select(*(table.c[c] for c in columns)).where(*where)
+    if query.cursor:
+        stmt = stmt.where(_after_cursor(entity, table, sort, query.cursor, locale, rt))
+    stmt = stmt.order_by(*_order_by(table, sort)).limit(page_size + 1)
+    rows = [dict(r) for r in service.conn.execute(stmt).mappings()]
+    next_cursor = _cursor(rows[page_size - 1], sort) if len(rows) > page_size else None
+    rows = rows[:page_size]
+    count, capped = None, False
+    if query.count and not query.cursor:
+        count, capped = _capped_count(service.conn, table, where, count_cap)
+    masked = {c for c in columns if c in entity.fields and entity.fields[c].sensitive}
+    return ListPage(rows, columns, next_cursor, count, capped, masked)
+
+
+def _sql_ctx(rt: Any, entity: Entity, actor: Any) -> Any:
+    from ...metadata.conditions import SqlContext
+
+    return SqlContext(rt.tables, entity.name, utcnow(), rt.rulebook.timezone, rt.calendar,
+                      actor.user_context())  # fmt: skip
+
+
+def _columns(entity: Entity, view: Any, query: ListQuery, readable: frozenset[str]) -> list[str]:
+    wanted = list(query.columns or (view.columns if view else ()) or [entity.title_field])
+    base = ["id", "row_version", entity.title_field]
+    if entity.statuses is not None:
+        base.append("status")
+    names = []
+    for name in [*base, *wanted]:
+        if name in readable and name not in names:
+            names.append(name)
+    return names
+
+
+def _field_for(entity: Entity, name: str) -> Field | None:
+    if name in entity.fields:
+        return entity.fields[name]
+    if name in _SYSTEM_TYPES:
+        choices = ()
+        if name == "status" and entity.statuses is not None:
+            from ...metadata.model import Choice, Text
+
+            choices = tuple(Choice(s, Text()) for s in entity.statuses.states)
+        return Field(name=name, type=_SYSTEM_TYPES[name], label=None, choices=choices)  # type: ignore[arg-type]
+    return None
+
+
+def _filter_clause(rt: Any, entity: Entity, table: sa.Table, flt: Filter,
+                   readable: frozenset[str], locale: str,
+                   errors: dict[str, list[str]]) -> Any:  # fmt: skip
+    f = _field_for(entity, flt.field)
+    if f is None or flt.field not in readable or flt.field not in table.c or flt.op not in OPERATORS:
+        errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
+        return None
+    col = table.c[flt.field]
+    if flt.op in ("empty", "not_empty"):
+        if f.type in ("tags", "multi_choice"):
+            clause = sqlfuncs.list_empty(col)
+        elif f.type in ("string", "text", "email", "phone", "url", "choice"):
+            clause = sa.or_(col.is_(None), col == "")
+        else:
+            clause = col.is_(None)
+        return clause if flt.op == "empty" else sa.not_(clause)
+    list_valued = f.type in ("tags", "multi_choice")
+    if list_valued and flt.op != "contains":
+        errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
+        return None
+    raw_values = flt.value if isinstance(flt.value, list) else [flt.value]
+    if flt.op != "in" and len(raw_values) != 1 or len(raw_values) > MAX_IN_VALUES:
+        errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
+        return None
+    values = []
+    for raw in raw_values:
+        try:
+            value = raw if list_valued else _parse_filter_value(f, raw, rt.rulebook.timezone)
+        except ValueError_ as exc:
+            errors.setdefault(flt.field, []).append(message(exc.code, locale, **exc.params))
+            return None
+        if value is None:
+            errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
+            return None
+        values.append(value)
+    value = values[0]
+    if list_valued:
+        needle = str(value)
+        return sqlfuncs.list_contains(col, sa.literal(needle, sa.String()), bind([needle], "list"))
+    if flt.op in ("contains", "starts"):
+        if not isinstance(value, str):
+            errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
+            return None
+        pattern = sqlfuncs.like_pattern("contains" if flt.op == "contains" else "starts_with",
+                                        value, literal=True)  # fmt: skip
+        func = sqlfuncs.text_contains if flt.op == "contains" else sqlfuncs.text_starts
+        return func(col, sa.literal(value, sa.String()), pattern)
+    ops = {"eq": col.__eq__, "ne": col.__ne__, "lt": col.__lt__, "le": col.__le__,
+           "gt": col.__gt__, "ge": col.__ge__}  # fmt: skip
+    if flt.op == "in":
+        return col.in_(values)
+    return ops[flt.op](value)
+
+
+def _parse_filter_value(f: Field, raw: Any, tz: str) -> Any:
+    if f.type in ("user", "department", "reference", "integer") and f.name in _SYSTEM_TYPES:
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ValueError_("not_integer") from None
+    if f.type == "computed":
+        from ...metadata.field_types import FIELD_TYPES
+
+        return FIELD_TYPES[f.returns or "string"].parse(f, raw, tz)
+    if f.type in ("string", "text", "email", "phone", "url") and isinstance(raw, str):
+        return raw.strip()  # filters match what is stored; no format checks on partial input
+    value = parse_value(f, raw, tz)
+    if value is None:
+        raise ValueError_("required")
+    return value
+
+
+def _search_clause(entity: Entity, table: sa.Table, view: Any, readable: frozenset[str],
+                   text: str) -> Any:  # fmt: skip
+    fields = [n for n in (view.search if view else ()) or (entity.title_field,)
+              if n in readable and n in table.c and not (n in entity.fields and entity.fields[n].sensitive)]  # fmt: skip
+    needle = text.strip()[:200].lower()
+    if not fields or not needle:
+        return sa.true()
+    pattern = sqlfuncs.like_pattern("contains", needle, literal=True)
+    return sa.or_(*(sa.func.lower(table.c[n]).like(pattern, escape=sqlfuncs.ESCAPE) for n in fields))
+
+
+def _sort_keys(entity: Entity, view: Any, query: ListQuery, readable: frozenset[str],
+               locale: str, errors: dict[str, list[str]]) -> list[SortKey]:  # fmt: skip
+    keys = list(query.sort if query.sort is not None else (view.sort if view else ()))
+    keys = keys or [SortKey("updated_at", True)]
+    good = []
+    for key in keys[:3]:
+        f = entity.fields.get(key.field)
+        sortable = key.field in readable and (key.field in _SYSTEM_TYPES or (
+            f is not None and f.type not in ("tags", "multi_choice", "text") and not f.sensitive))  # fmt: skip
+        if not sortable:
+            errors.setdefault("sort", []).append(message("invalid_sort", locale, field=key.field))
+        else:
+            good.append(key)
+    return good
+
+
+def _order_by(table: sa.Table, sort: list[SortKey]) -> list[Any]:
+    order = []
+    for key in sort:
+        col = table.c[key.field]
+        order += [col.is_(None).asc(), col.desc() if key.descending else col.asc()]
+    return [*order, table.c.id.asc()]
+
+
+def _cursor(row: dict[str, Any], sort: list[SortKey]) -> str:
+    values = [to_json(row.get(k.field)) for k in sort] + [row["id"]]
+    raw = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after_cursor(entity: Entity, table: sa.Table, sort: list[SortKey], cursor: str,
+                  locale: str, rt: Any) -> Any:  # fmt: skip
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(sort) + 1:
+            raise ValueError
+        last_id = int(values[-1])
+        typed = [None if v is None else _parse_filter_value(_field_for(entity, k.field), v,
+                                                            rt.rulebook.timezone)
+                 for k, v in zip(sort, values, strict=False)]  # fmt: skip
+    except (ValueError, TypeError, binascii.Error, ValueError_, UnicodeDecodeError):
+        raise FieldErrors({"cursor": [message("bad_cursor", locale)]}) from None
+    branches, equal = [], []
+    for key, value in zip(sort, typed, strict=True):
+        col = table.c[key.field]
+        if value is None:
+            equal.append(col.is_(None))
+            continue
+        after = col < value if key.descending else col > value
+        branches.append(sa.and_(*equal, sa.or_(after, col.is_(None))))
+        equal.append(col == value)
+    branches.append(sa.and_(*equal, table.c.id > last_id))
+    return sa.or_(*branches)
+
+
+def _capped_count(conn: Any, table: sa.Table, where: list[Any], cap: int) -> tuple[int, bool]:
+    inner = sa.select(sa.literal(1).label("one")).select_from(table).where(*where).limit(cap + 1)
+    total = conn.execute(sa.select(sa.func.count()).select_from(inner.subquery())).scalar_one()
+    return (cap, True) if total > cap else (total, False)

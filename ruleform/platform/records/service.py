@@ -1,0 +1,290 @@
+"""The record service: the I/O shell around ``write_rules`` — check access, lock, validate,
+persist, write history and audit, all in the caller's transaction.
+
+Every write path (form, API, import, jobs) calls this service; nothing else writes entity
+tables. A refused write changes nothing: checks run before the first statement that
+writes, and everything happens in one transaction that the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ...errors import FieldErrors, NotFound, PermissionDenied, VersionConflict
+from ...metadata.model import Entity
+from ..actors import Actor
+from ..messages import message
+from ..runtime import Runtime, utcnow
+from .supplements import add_supplement, supplements_of
+from .values import mask, to_json
+from .write_rules import WritePlan, form_state, prepare_write
+
+__all__ = ["RecordService", "RecordView"]
+
+
+@dataclass
+class RecordView:
+    """A record as one actor may see it."""
+
+    entity: Entity
+    values: dict[str, Any]  # readable fields and system columns; sensitive ones masked
+    masked: frozenset[str] = frozenset()
+    supplements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def id(self) -> int:
+        return self.values["id"]
+
+    @property
+    def version(self) -> int:
+        return self.values["row_version"]
+
+
+class RecordService:
+    """Create, read, update and archive records of any entity, for one actor."""
+
+    def __init__(self, runtime: Runtime, conn: Connection, actor: Actor):
+        self.rt = runtime
+        self.conn = conn
+        self.actor = actor
+        self.policy = runtime.policy
+
+    # --- reading ---------------------------------------------------------------------
+
+    def entity(self, name: str) -> Entity:
+        """The entity ``name`` if the actor may read it; NotFound otherwise (no existence leak)."""
+        entity = self.rt.rulebook.entities.get(name)
+        if entity is None or not self.policy.can(self.actor, entity, "read"):
+            raise NotFound(name)
+        return entity
+
+    def _stored(self, entity: Entity, record_id: Any, action: str = "read",
+                for_update: bool = False) -> dict[str, Any]:  # fmt: skip
+        table = self.rt.table(entity)
+        try:
+            record_id = int(record_id)
+        except (TypeError, ValueError):
+            raise NotFound(entity.name) from None
+        query = sa.select(table).where(
+            table.c.id == record_id,
+            self.policy.row_clause(self.actor, entity, self.rt.tables, "read"),
+        )
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).mappings().first()
+        if row is None:
+            raise NotFound(entity.name)
+        if action != "read":
+            allowed = self.conn.execute(
+                sa.select(sa.literal(1)).where(
+                    table.c.id == record_id,
+                    self.policy.row_clause(self.actor, entity, self.rt.tables, action),
+                )
+            ).first()
+            if allowed is None:
+                raise PermissionDenied(action)
+        return dict(row)
+
+    def get(self, entity_name: str, record_id: Any, reveal: Iterable[str] = ()) -> RecordView:
+        """The record as the actor may see it; revealing sensitive fields is audited."""
+        entity = self.entity(entity_name)
+        stored = self._stored(entity, record_id)
+        readable = self.policy.readable_fields(self.actor, entity)
+        revealed = {f for f in reveal if f in readable and entity.fields.get(f) is not None
+                    and entity.fields[f].sensitive}  # fmt: skip
+        view = self._view(entity, stored, readable, revealed)
+        view.supplements = supplements_of(self.conn, self.rt.system_table("supplements"),
+                                          entity.name, view.id, readable)  # fmt: skip
+        if entity.audit_reads or revealed:
+            self._audit_read(entity, view.id, sorted(readable - view.masked))
+        return view
+
+    def _view(self, entity: Entity, stored: Mapping[str, Any], readable: frozenset[str],
+              revealed: set[str] | frozenset[str] = frozenset()) -> RecordView:  # fmt: skip
+        values, masked = {}, set()
+        for name, value in stored.items():
+            if name not in readable:
+                continue
+            f = entity.fields.get(name)
+            if f is not None and f.sensitive and name not in revealed and value not in (None, ""):
+                values[name] = mask(value)
+                masked.add(name)
+            else:
+                values[name] = value
+        return RecordView(entity, values, frozenset(masked))
+
+    def _audit_read(self, entity: Entity, record_id: int, fields: list[str]) -> None:
+        self.conn.execute(self.rt.system_table("read_audit").insert().values(
+            user_id=self.actor.user_id, entity=entity.name, record_id=record_id,
+            fields=fields, at=utcnow()))  # fmt: skip
+
+    # --- writing -------------------------------------------------------------------------
+
+    def create(self, entity_name: str, payload: Mapping[str, Any]) -> RecordView:
+        """Create a record from ``payload``; FieldErrors lists every problem."""
+        entity = self.entity(entity_name)
+        if not self.policy.can(self.actor, entity, "create"):
+            raise PermissionDenied("create")
+        plan = prepare_write(
+            self.rt, entity, self.actor, payload, None,
+            writable=self.policy.writable_fields(self.actor, entity, "create"),
+            may_assign_owner=self.policy.may_assign_owner(self.actor, entity),
+        )  # fmt: skip
+        now = utcnow()
+        row = {k: v for k, v in plan.record.items() if k in entity.fields}
+        if entity.owner:
+            row["owner"] = plan.record.get("owner") or self.actor.user_id
+        if entity.department:
+            row["department"] = plan.record.get("department") or self.actor.department_id
+        if entity.statuses is not None:
+            row["status"] = entity.statuses.initial
+        self._check_references(entity, row)
+        self._check_unique(entity, row, None)
+        row.update(created_at=now, updated_at=now, created_by=self.actor.user_id,
+                   updated_by=self.actor.user_id, row_version=1,
+                   rulebook_version=self.rt.version)  # fmt: skip
+        table = self.rt.table(entity)
+        record_id = self.conn.execute(table.insert().values(**row).returning(table.c.id)).scalar_one()
+        self._write_supplements(entity, record_id, plan, now)
+        changes = {k: [None, to_json(v)] for k, v in row.items()
+                   if v not in (None, "", []) and k in entity.fields}  # fmt: skip
+        self._history(entity, record_id, "create", changes, now)
+        stored = {**row, "id": record_id, "archived": False, "archived_at": None}
+        return self._view(entity, stored, self.policy.readable_fields(self.actor, entity))
+
+    def update(self, entity_name: str, record_id: Any, payload: Mapping[str, Any],
+               expected_version: int | None) -> RecordView:  # fmt: skip
+        """Change a record; refuses a stale ``expected_version`` (optimistic locking)."""
+        entity = self.entity(entity_name)
+        if not self.policy.can(self.actor, entity, "update"):
+            self._stored(entity, record_id)  # NotFound first: existence must not leak
+            raise PermissionDenied("update")
+        stored = self._stored(entity, record_id, "update", for_update=True)
+        if expected_version is None:
+            raise FieldErrors({"row_version": [message("required", self.actor.locale)]})
+        if int(expected_version) != stored["row_version"]:
+            raise VersionConflict(message("version_conflict", self.actor.locale),
+                                  stored["row_version"])  # fmt: skip
+        plan = prepare_write(
+            self.rt, entity, self.actor, payload, stored,
+            writable=self.policy.writable_fields(self.actor, entity, "update"),
+            may_assign_owner=self.policy.may_assign_owner(self.actor, entity),
+        )  # fmt: skip
+        changed = {k: new for k, (_old, new) in plan.changes.items()
+                   if k in entity.fields or k in ("owner", "department")}  # fmt: skip
+        self._check_references(entity, changed)
+        self._check_unique(entity, {**stored, **changed}, stored["id"], only=set(changed))
+        now = utcnow()
+        if changed or plan.supplements:
+            self._write_row(entity, stored, changed, now)
+        self._write_supplements(entity, stored["id"], plan, now)
+        history = {k: [to_json(stored.get(k)), to_json(v)] for k, v in changed.items()}
+        history.update({f"{k}+": [None, v] for k, v in plan.supplements.items()})
+        if history:
+            self._history(entity, stored["id"], "update", history, now)
+        return self.get(entity.name, stored["id"])
+
+    def _write_row(self, entity: Entity, stored: Mapping[str, Any], changed: Mapping[str, Any],
+                   now: Any) -> None:  # fmt: skip
+        table = self.rt.table(entity)
+        result = self.conn.execute(
+            table.update()
+            .where(table.c.id == stored["id"], table.c.row_version == stored["row_version"])
+            .values(**changed, updated_at=now, updated_by=self.actor.user_id,
+                    row_version=stored["row_version"] + 1, rulebook_version=self.rt.version)
+        )  # fmt: skip
+        if result.rowcount != 1:
+            raise VersionConflict(message("version_conflict", self.actor.locale))
+
+    def archive(self, entity_name: str, record_id: Any, expected_version: int | None) -> None:
+        """Archive (soft-delete) a record; it leaves lists but keeps its history."""
+        entity = self.entity(entity_name)
+        if not self.policy.can(self.actor, entity, "archive"):
+            self._stored(entity, record_id)
+            raise PermissionDenied("archive")
+        stored = self._stored(entity, record_id, "archive", for_update=True)
+        if expected_version is not None and int(expected_version) != stored["row_version"]:
+            raise VersionConflict(message("version_conflict", self.actor.locale),
+                                  stored["row_version"])  # fmt: skip
+        now = utcnow()
+        self._write_row(entity, stored, {"archived": True, "archived_at": now}, now)
+        self._history(entity, stored["id"], "archive", {"archived": [False, True]}, now)
+
+    def form_state(self, entity_name: str, payload: Mapping[str, Any],
+                   record_id: Any = None) -> dict[str, dict[str, bool]]:  # fmt: skip
+        """Visible / required / editable per field for a form being filled in."""
+        entity = self.entity(entity_name)
+        stored = self._stored(entity, record_id) if record_id else {}
+        record = dict(stored)
+        from ...metadata.field_types import ValueError_, parse_value
+
+        for name, raw in payload.items():
+            f = entity.fields.get(name)
+            if f is None or f.type == "computed":
+                continue
+            try:
+                record[name] = parse_value(f, raw, self.rt.rulebook.timezone)
+            except ValueError_:
+                record[name] = None
+        return form_state(entity, record, self.rt.eval_context(self.actor))
+
+    # --- checks and bookkeeping ----------------------------------------------------------------
+
+    def _check_references(self, entity: Entity, values: Mapping[str, Any]) -> None:
+        errors: dict[str, list[str]] = {}
+        for name, value in values.items():
+            f = entity.fields.get(name)
+            target = None
+            if f is not None and f.type == "reference" and value is not None:
+                target_entity = self.rt.rulebook.entities[f.target]
+                t = self.rt.table(target_entity)
+                query = sa.select(t.c.id).where(
+                    t.c.id == value,
+                    self.policy.row_clause(self.actor, target_entity, self.rt.tables, "read"),
+                )
+                target = self.conn.execute(query).first()
+            elif value is not None and (name in ("owner",) or (f is not None and f.type == "user")):
+                users = self.rt.system_table("users")
+                target = self.conn.execute(sa.select(users.c.id).where(
+                    users.c.id == value, users.c.active.is_(True))).first()  # fmt: skip
+            elif value is not None and (name == "department" or (f is not None and f.type == "department")):
+                deps = self.rt.system_table("departments")
+                target = self.conn.execute(sa.select(deps.c.id).where(deps.c.id == value)).first()
+            else:
+                continue
+            if target is None:
+                errors[name] = [message("unknown_reference", self.actor.locale)]
+        if errors:
+            raise FieldErrors(errors)
+
+    def _check_unique(self, entity: Entity, values: Mapping[str, Any], record_id: int | None,
+                      only: set[str] | None = None) -> None:  # fmt: skip
+        table = self.rt.table(entity)
+        errors: dict[str, list[str]] = {}
+        for name, f in entity.fields.items():
+            if not f.unique or values.get(name) in (None, "") or (only is not None and name not in only):
+                continue
+            clauses = [table.c[name] == values[name]]
+            clauses += [table.c[s] == values.get(s) for s in f.unique_scope if s in table.c]
+            if record_id is not None:
+                clauses.append(table.c.id != record_id)
+            if self.conn.execute(sa.select(table.c.id).where(*clauses).limit(1)).first():
+                errors[name] = [message("unique", self.actor.locale)]
+        if errors:
+            raise FieldErrors(errors)
+
+    def _write_supplements(self, entity: Entity, record_id: int, plan: WritePlan, now: Any) -> None:
+        table = self.rt.system_table("supplements")
+        for name, text in plan.supplements.items():
+            add_supplement(self.conn, table, entity.name, record_id, name, text,
+                           self.actor.user_id, now)  # fmt: skip
+
+    def _history(self, entity: Entity, record_id: int, action: str, changes: dict, now: Any) -> None:
+        self.conn.execute(self.rt.system_table("record_history").insert().values(
+            entity=entity.name, record_id=record_id, action=action, changes=changes,
+            user_id=self.actor.user_id, at=now, rulebook_version=self.rt.version))  # fmt: skip

@@ -1,0 +1,87 @@
+"""The runtime of one rulebook version: the compiled model, its tables and its policy.
+
+Built once when a version becomes active and swapped atomically (a new object replaces
+the old one; requests keep the object they started with). Nothing here queries metadata
+per request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..metadata.conditions import EvalContext
+from ..metadata.model import Entity, Rulebook
+from ..workflow_engine.calendar import BusinessCalendar, calendar_for
+from .actors import Actor
+from .policy import Policy
+from .storage import build_metadata
+
+__all__ = ["Runtime", "build_runtime", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC (time-machine moves it in tests)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """Everything derived from one active rulebook version."""
+
+    rulebook: Rulebook
+    version: int
+    metadata: sa.MetaData
+    tables: dict[str, sa.Table]
+    policy: Policy
+    calendar: BusinessCalendar
+    _cache: dict[tuple, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def entity(self, name: str) -> Entity:
+        """The entity ``name``; KeyError if the rulebook has none."""
+        return self.rulebook.entities[name]
+
+    def table(self, entity: str | Entity) -> sa.Table:
+        return self.tables[entity if isinstance(entity, str) else entity.name]
+
+    def system_table(self, name: str) -> sa.Table:
+        return self.metadata.tables[name]
+
+    def eval_context(self, actor: Actor | None = None, previous: dict | None = None,
+                     now: datetime | None = None, **extra: Any) -> EvalContext:  # fmt: skip
+        """A context for evaluating conditions in Python for ``actor``."""
+        return EvalContext(now=now or utcnow(), timezone=self.rulebook.timezone,
+                           calendar=self.calendar,
+                           user=actor.user_context() if actor else None,
+                           previous=previous, **extra)  # fmt: skip
+
+    def cached(self, key: tuple, build: Callable[[], Any]) -> Any:
+        """Build-once objects for this version (form classes, API schemas …)."""
+        value = self._cache.get(key)
+        if value is None:
+            with self._lock:
+                value = self._cache.get(key)
+                if value is None:
+                    value = build()
+                    self._cache[key] = value
+        return value
+
+
+def build_runtime(rulebook: Rulebook, version: int) -> Runtime:
+    """The runtime of ``rulebook`` stored as version number ``version``."""
+    metadata = build_metadata(rulebook)
+    tables = {name: metadata.tables[e.table_name] for name, e in rulebook.entities.items()}
+    return Runtime(
+        rulebook=rulebook,
+        version=version,
+        metadata=metadata,
+        tables=tables,
+        policy=Policy(rulebook),
+        calendar=calendar_for(rulebook.calendar, rulebook.timezone),
+    )

@@ -1,0 +1,50 @@
+"""`make test`: the whole suite on SQLite + embedded Redis, then the app-level tests again on
+PostgreSQL + Redis when they answer on 127.0.0.1 (as in CI).
+
+Pass 1 also runs every engine-level test on PostgreSQL (the ``any_engine`` fixture) when it
+is reachable. Pass 2 sets ``RULEFORM_TEST_BACKEND=postgres`` so the app fixtures use a
+throwaway PostgreSQL database and the machine's Redis. Browser tests run where Chromium is
+installed and are reported as skipped (with the reason) where it is not.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _pytest(args: list[str], env: dict[str, str]) -> int:
+    command = [sys.executable, "-m", "pytest", *args]
+    print("+", " ".join(command), flush=True)
+    return subprocess.call(command, env=env)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    postgres, redis = _answers(5432), _answers(6379)
+    if postgres:
+        env.setdefault("RULEFORM_REQUIRE_POSTGRES", "1")
+    print(f"test backends: SQLite + embedded Redis; PostgreSQL {'yes' if postgres else 'no'}; "
+          f"Redis server {'yes' if redis else 'no'}", flush=True)
+    status = _pytest(["-p", "no:cacheprovider", *sys.argv[1:]], {**env, "RULEFORM_TEST_BACKEND": "sqlite"})
+    if status == 0 and postgres and redis:
+        status = _pytest(["-p", "no:cacheprovider", "-m", "app", *sys.argv[1:]],
+                         {**env, "RULEFORM_TEST_BACKEND": "postgres"})
+        status = 0 if status == 5 else status  # 5: no app tests selected
+    elif not (postgres and redis):
+        print("note: PostgreSQL or Redis not reachable on 127.0.0.1; the second pass was skipped")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
