@@ -80,17 +80,24 @@ def compile_tree(tree: SourceTree) -> CheckResult:
     ctx = BuildContext(tree, locales, data.get("default_locale") or locales[0])
     ctx.problems.extend(problems)
     _check_top(ctx, data)
+    all_entities = data.get("entities") if isinstance(data.get("entities"), dict) else {}
     entities_data = {
-        name: spec for name, spec in (data.get("entities") or {}).items()
+        name: spec for name, spec in all_entities.items()
         if isinstance(spec, dict) and (name,) not in broken
     }  # fmt: skip
     roles_data = data.get("roles") if isinstance(data.get("roles"), dict) else {}
     role_names = set(roles_data)
-    ctx.scopes = build_scopes(entities_data, sorted(role_names))
+    # Entities with shape errors are not compiled, but the condition language still knows
+    # their well-formed fields, so rules of other entities that name them stay quiet.
+    scope_specs = {
+        name: spec if name in entities_data else _scope_view(spec)
+        for name, spec in all_entities.items() if isinstance(spec, dict)
+    }  # fmt: skip
+    ctx.scopes = build_scopes(scope_specs, sorted(role_names))
     check_identifiers(ctx, entities_data)
     entities = {}
     for name, spec in entities_data.items():
-        entities[name] = build_entity(ctx, name, spec, set(data.get("entities") or {}), role_names)
+        entities[name] = build_entity(ctx, name, spec, set(all_entities), role_names)
     entities = _with_relations(ctx, entities)
     for entity in entities.values():
         check_computed_cycles(ctx, entity)
@@ -100,6 +107,19 @@ def compile_tree(tree: SourceTree) -> CheckResult:
     ok = not any(p.is_error for p in ctx.problems) and not broken
     problems = sorted(ctx.problems, key=lambda p: (p.severity != "error", p.file, p.line, p.column))
     return CheckResult(rulebook if ok else None, problems, tree)
+
+
+def _scope_view(spec: dict) -> dict:
+    """The well-formed fields and statuses of an entity that has shape errors."""
+    fields = spec.get("fields") if isinstance(spec.get("fields"), dict) else {}
+    view: dict[str, Any] = {"fields": {
+        name: {k: v for k, v in f.items() if k != "choices" or isinstance(v, dict)}
+        for name, f in fields.items() if isinstance(f, dict) and isinstance(f.get("type"), str)
+    }}  # fmt: skip
+    statuses = spec.get("statuses")
+    if isinstance(statuses, dict) and isinstance(statuses.get("states"), dict):
+        view["statuses"] = {"states": statuses["states"]}
+    return view
 
 
 def _entity_of(path: str) -> list[str]:

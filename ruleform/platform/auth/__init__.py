@@ -1,0 +1,1 @@
+"""Accounts and authentication: passwords, users, sessions, API tokens, rate limits."""
