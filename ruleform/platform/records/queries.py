@@ -99,13 +99,14 @@ def run_list(service: Any, entity: Entity, query: ListQuery, count_cap: int = 10
     if errors:
         raise FieldErrors(errors)
     page_size = max(1, min(int(query.page_size or 50), MAX_PAGE_SIZE))
-    stmt = sa.select(*(table.c[c] for c in columns)).where(*where)
+    selected = columns + [k.field for k in sort if k.field not in columns]
+    stmt = sa.select(*(table.c[c] for c in selected)).where(*where)
     if query.cursor:
         stmt = stmt.where(_after_cursor(entity, table, sort, query.cursor, locale, rt))
     stmt = stmt.order_by(*_order_by(table, sort)).limit(page_size + 1)
     rows = [dict(r) for r in service.conn.execute(stmt).mappings()]
     next_cursor = _cursor(rows[page_size - 1], sort) if len(rows) > page_size else None
-    rows = rows[:page_size]
+    rows = [{c: r[c] for c in columns} for r in rows[:page_size]]
     count, capped = None, False
     if query.count and not query.cursor:
         count, capped = _capped_count(service.conn, table, where, count_cap)

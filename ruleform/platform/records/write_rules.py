@@ -125,7 +125,10 @@ def _parse_payload(runtime: Any, entity: Entity, payload: Mapping[str, Any],
         try:
             parsed[name] = parse_value(f, raw, tz)
         except ValueError_ as exc:
-            errors.add(name, exc.code, **exc.params)
+            if exc.code == "pattern" and f.pattern_message:
+                errors.add(name, f.pattern_message.get(errors.locale))
+            else:
+                errors.add(name, exc.code, **exc.params)
     return parsed
 
 
