@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from ..metadata.conditions import EvalContext
 from ..metadata.model import Entity, Rulebook
+from ..workflow_engine import tables as _workflow_tables  # noqa: F401  registers tables
 from ..workflow_engine.calendar import BusinessCalendar, calendar_for
 from .actors import Actor
 from .policy import Policy
