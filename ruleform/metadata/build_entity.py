@@ -4,6 +4,7 @@ statuses, transitions, permissions and time rules.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .build_context import BuildContext
@@ -11,6 +12,7 @@ from .build_fields import SYSTEM_COLUMNS, build_fields
 from .build_time_rules import build_time_rules
 from .build_workflow import build_permissions, build_statuses, build_transitions
 from .model import (
+    ConflictCase,
     DuplicateKey,
     DuplicateRule,
     Entity,
@@ -24,7 +26,7 @@ from .model import (
 )
 from .validation import suggest
 
-__all__ = ["build_entity", "parse_sort"]
+__all__ = ["build_entity", "parse_sort", "check_conflict_cases"]
 
 
 def build_entity(ctx: BuildContext, name: str, spec: dict, entity_names: set[str],
@@ -200,5 +202,71 @@ def _duplicates(ctx: BuildContext, entity: str, rules: dict, fields: dict[str, F
         result.append(DuplicateRule(rname, ctx.text(spec.get("label", rname), (*path, "label")),
                                     tuple(keys), spec["on_match"],
                                     ctx.text(spec.get("message"), (*path, "message")),
-                                    ctx.ref(path)))  # fmt: skip
+                                    ctx.ref(path),
+                                    _case(ctx, entity, spec, path)))  # fmt: skip
     return tuple(result)
+
+
+def _case(ctx: BuildContext, entity: str, spec: dict, path: tuple) -> ConflictCase | None:
+    """``case:`` of a conflict rule: the entity it opens and where each of its fields comes from."""
+    case = spec.get("case")
+    if case is None:
+        if spec["on_match"] == "conflict":
+            ctx.warn((*path, "on_match"), "a conflict rule without 'case' cannot open a conflict "
+                     "case; a match only warns", "Add case: {entity: ..., fields: {...}}.",
+                     code="conflict_without_case")  # fmt: skip
+        return None
+    if spec["on_match"] != "conflict":
+        ctx.error((*path, "case"), "'case' goes with on_match: conflict", prefer="key")
+        return None
+    target = case["entity"]
+    if target not in ctx.scopes:
+        ctx.error((*path, "case", "entity"), f"unknown entity '{target}'", suggest(target, ctx.scopes))
+        return None
+    here, there = ctx.scopes[entity].info.fields, ctx.scopes[target].info.fields
+    for name, source in case["fields"].items():
+        where = (*path, "case", "fields", name)
+        if name not in there:
+            ctx.error(where, f"'{name}' is not a field of {target}", suggest(name, there), prefer="key")
+            continue
+        problem = _case_source_problem(entity, source, here, there[name])
+        if problem:
+            column = source.partition(".")[2]
+            ctx.error(where, problem, suggest(column, here) if column not in here else "")
+    return ConflictCase(target, frozen_map(case["fields"]), case.get("auto_transition"))
+
+
+def _case_source_problem(entity: str, source: str, here: Any, target: Any) -> str | None:
+    """Why ``source`` cannot fill the case field ``target`` (None if it can)."""
+    if source in ("rule", "summary"):
+        return None if target.type == "string" else f"'{source}' is text; '{target.name}' is not"
+    record, _, column = source.partition(".")
+    if not column:
+        if target.type == "reference" and target.target == entity:
+            return None
+        return f"'{source}' is a {entity} record; '{target.name}' must refer to {entity}"
+    if column not in here:
+        return f"'{column}' is not a field of {entity}"
+    if here[column].type != target.type:
+        return (f"'{source}' is {here[column].type}, but '{target.name}' is {target.type}")
+    return None
+
+
+def check_conflict_cases(ctx: BuildContext, entities: Mapping[str, Entity]) -> None:
+    """Across entities: a case fills every required field of its entity; its transition exists."""
+    for entity in entities.values():
+        for rule in entity.duplicates:
+            case = rule.case
+            if case is None or case.entity not in entities:
+                continue
+            path = ("entities", entity.name, "duplicates", rule.name, "case")
+            target = entities[case.entity]
+            missing = [n for n, f in target.fields.items()
+                       if f.required and f.default is None and n not in case.fields]  # fmt: skip
+            if missing:
+                ctx.error((*path, "fields"), f"the case leaves required fields of {case.entity} "
+                          f"empty: {', '.join(missing)}", prefer="key")  # fmt: skip
+            if case.auto_transition and case.auto_transition not in target.transitions:
+                ctx.error((*path, "auto_transition"),
+                          f"'{case.auto_transition}' is not a transition of {case.entity}",
+                          suggest(case.auto_transition, target.transitions))  # fmt: skip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from croniter import croniter
 
 from .build_context import BuildContext
@@ -48,6 +47,9 @@ def _rule(ctx: BuildContext, entity: str, name: str, spec: dict, entity_spec: di
             ctx.error(where, "this rule reaches customers (a recipient is a field of the "
                       "record); declare 'audience: customers' on the rule so its rollout is "
                       "controlled (R35)")  # fmt: skip
+    if spec.get("rollout") == "canary" and not spec.get("canary"):
+        ctx.warn((*path, "rollout"), "'rollout: canary' without a 'canary' list reaches no one; "
+                 "name the pilot departments in 'canary'", code="empty_canary")  # fmt: skip
     caps = spec.get("caps") or {}
     if audience == "customers" and not caps:
         ctx.warn(path, "a rule that reaches customers should declare caps (per_run, per_day)",
@@ -91,7 +93,7 @@ def _timing(ctx: BuildContext, entity: str, entity_spec: dict, spec: dict, path:
     scope = ctx.scopes.get(entity)
     types = {n: f.type for n, f in scope.entities[entity].fields.items()} if scope else {}
     related = dict(scope.entities[entity].related) if scope else {}
-    states = set(((entity_spec.get("statuses") or {}).get("states") or {}))
+    states = set((entity_spec.get("statuses") or {}).get("states") or {})
 
     def date_field(name: str | None, where: tuple) -> None:
         if name is not None and types.get(name) not in _DATE_KINDS:

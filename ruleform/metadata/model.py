@@ -244,6 +244,21 @@ class DuplicateKey:
 
 
 @dataclass(frozen=True, slots=True)
+class ConflictCase:
+    """The record a ``conflict`` duplicate rule opens (R17) and how its fields are filled.
+
+    ``fields`` maps a field of ``entity`` to a source: ``existing`` / ``new`` (the id of
+    the record entered first / just entered), ``existing.<field>`` / ``new.<field>`` (one of
+    their fields or system columns, e.g. ``existing.owner``), ``rule`` (the rule's name) or
+    ``summary`` (the rule's label and the new record's title).
+    """
+
+    entity: str
+    fields: Mapping[str, str]
+    auto_transition: str | None = None  # taken by the system as soon as the case opens
+
+
+@dataclass(frozen=True, slots=True)
 class DuplicateRule:
     """Which fields identify the same real-world record and what a match does."""
 
@@ -253,6 +268,7 @@ class DuplicateRule:
     on_match: str  # allow | warn | block | conflict
     message: Text = Text()
     source: SourceRef = SourceRef()
+    case: ConflictCase | None = None  # on_match: conflict — the case record it opens
 
 
 # --- statuses, transitions, approvals -----------------------------------------------------

@@ -67,14 +67,28 @@ class TreeRecorder:
         self.key_marks: dict[Path, SourceRef] = {}
         self.scalar_styles: dict[Path, str] = {}
         self.problems: list[Problem] = []
+        self._texts: dict[Path, str] = {(): ""}
 
     def value(self, path: Path, line: int, column: int) -> None:
         """Record where the value at ``path`` starts (1-based)."""
-        self.value_marks[path] = SourceRef(self.file, line, column, format_path(path))
+        self.value_marks[path] = SourceRef(self.file, line, column, self._text(path))
 
     def key(self, path: Path, line: int, column: int) -> None:
         """Record where the key of the mapping entry at ``path`` starts (1-based)."""
-        self.key_marks[path] = SourceRef(self.file, line, column, format_path(path))
+        self.key_marks[path] = SourceRef(self.file, line, column, self._text(path))
+
+    def _text(self, path: Path) -> str:
+        """``format_path(path)``, built from the parent's text (every node is visited)."""
+        text = self._texts.get(path)
+        if text is None:
+            parent = self._texts.get(path[:-1])
+            if parent is None:
+                return format_path(path)
+            last = path[-1]
+            text = f"{parent}[{last}]" if isinstance(last, int) else (
+                f"{parent}.{last}" if parent else str(last))  # fmt: skip
+            self._texts[path] = text
+        return text
 
     def report(self, message: str, line: int, column: int, path: Path = ()) -> None:
         """Note a problem and carry on reading."""

@@ -21,6 +21,8 @@ DURATION = (
 )
 TIME_RANGE = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+#: Where a field of a conflict case comes from (duplicates.<rule>.case.fields).
+CASE_SOURCE = r"^((existing|new)(\.[a-z][a-z0-9_]{0,47})?|rule|summary)$"
 
 
 def _obj(props: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict:
@@ -40,17 +42,15 @@ def _list_of(item: dict, **extra: Any) -> dict:
     return {"type": "array", "items": item, **extra}
 
 
+# One schema for both forms (no anyOf: texts are the most numerous nodes, and anyOf makes
+# jsonschema try each branch): string keywords apply to strings, object keywords to objects.
 TEXT = {
     "description": "Text for people: a string, or a mapping from locale to text.",
-    "anyOf": [
-        {"type": "string", "maxLength": 4000},
-        {
-            "type": "object",
-            "propertyNames": {"pattern": LOCALE},
-            "additionalProperties": {"type": "string", "maxLength": 4000},
-            "minProperties": 1,
-        },
-    ],
+    "type": ["string", "object"],
+    "maxLength": 4000,
+    "propertyNames": {"pattern": LOCALE},
+    "additionalProperties": {"type": "string", "maxLength": 4000},
+    "minProperties": 1,
 }
 CONDITION = {"type": "string", "minLength": 1, "maxLength": 2000, "description": "A condition"}
 EXPRESSION = {"type": "string", "minLength": 1, "maxLength": 2000, "description": "An expression"}
@@ -259,7 +259,12 @@ def _entity_schema() -> dict:
         {"label": TEXT,
          "match": _list_of(_obj({"field": IDENT_S, "normalize": {
              "enum": ["text", "phone", "email", "company_name", "exact"]}}, ["field"]), minItems=1),
-         "on_match": {"enum": ["allow", "warn", "block", "conflict"]}, "message": TEXT},
+         "on_match": {"enum": ["allow", "warn", "block", "conflict"]}, "message": TEXT,
+         "case": _obj({"entity": IDENT_S,
+                       "fields": {"type": "object", "propertyNames": {"pattern": IDENT},
+                                  "additionalProperties": {"type": "string",
+                                                           "pattern": CASE_SOURCE}},
+                       "auto_transition": IDENT_S}, ["entity", "fields"])},
         ["match", "on_match"],
     )  # fmt: skip
     status = _obj({"label": TEXT, "description": TEXT,

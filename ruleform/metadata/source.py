@@ -161,34 +161,39 @@ def _merge_files(trees: list[SourceTree], problems: list[Problem]) -> SourceTree
         merged.texts.update(tree.texts)
         if not merged.value_marks:
             merged.value_marks[()] = tree.value_marks[()]
+        taken: dict[str, set[str] | None] = {}  # key → None (all of it) or the items taken
         for key, value in tree.data.items():
             if key in ITEM_KINDS and isinstance(value, dict):
-                _merge_items(merged, tree, key, value, problems)
+                taken[key] = _merge_items(merged, tree, key, value, problems)
             elif key in merged.data:
                 problems.append(_twice(f"'{key}'", merged, tree, (key,)))
             else:
                 merged.data[key] = value
-                merged.copy_marks(tree, (key,), value)
+                taken[key] = None
+        merged.adopt_marks(tree, taken)
     return merged
 
 
 def _merge_items(
     merged: SourceTree, tree: SourceTree, key: str, items: dict[str, Any], problems: list[Problem]
-) -> None:
+) -> set[str]:
+    """Add the items of ``key`` from ``tree``; the names of those taken."""
     target = merged.data.setdefault(key, {})
     if not isinstance(target, dict):
         problems.append(_twice(f"'{key}'", merged, tree, (key,)))
-        return
+        return set()
     if (key,) not in merged.key_marks:
         merged.key_marks[(key,)] = tree.key_marks[(key,)]
         merged.value_marks[(key,)] = tree.value_marks[(key,)]
+    taken = set()
     for name, value in items.items():
         path = (key, name)
         if name in target:
             problems.append(_twice(f"{ITEM_KINDS[key]} '{name}'", merged, tree, path))
         else:
             target[name] = value
-            merged.copy_marks(tree, path, value)
+            taken.add(name)
+    return taken
 
 
 def _twice(what: str, first: SourceTree, second: SourceTree, path: tuple[str, ...]) -> Problem:

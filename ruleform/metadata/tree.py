@@ -68,7 +68,7 @@ class SourceTree:
             part = path[:end]
             mark = first.get(part) or second.get(part)
             if mark is not None:
-                return replace(mark, path=format_path(path))
+                return SourceRef(mark.file, mark.line, mark.column, format_path(path))
         file = self.files[0] if self.files else "<rulebook>"
         return SourceRef(file=file, line=1, column=1, path=format_path(path))
 
@@ -92,13 +92,37 @@ class SourceTree:
         """Every path of ``data``, the root ``()`` first."""
         return walk_paths(self.data)
 
+    def adopt_marks(self, other: SourceTree, taken: dict[Any, set[Any] | None]) -> None:
+        """Take ``other``'s marks below the top-level keys in ``taken``: all of a key
+        (``None``) or below the named items of a key. One pass over ``other``'s marks.
+        """
+        for mine, theirs in (
+            (self.value_marks, other.value_marks),
+            (self.key_marks, other.key_marks),
+            (self.scalar_styles, other.scalar_styles),
+        ):
+            for sub, mark in theirs.items():
+                if not sub:
+                    continue
+                names = taken.get(sub[0], ())
+                if names is None or (len(sub) > 1 and sub[1] in names):
+                    mine[sub] = mark  # type: ignore[index]
+
     def copy_marks(self, other: SourceTree, path: Path, value: Any) -> None:
         """Take from ``other`` the marks and styles of ``value``, found at ``path`` there."""
-        for sub in walk_paths(value, path):
-            for mine, theirs in (
-                (self.value_marks, other.value_marks),
-                (self.key_marks, other.key_marks),
-                (self.scalar_styles, other.scalar_styles),
-            ):
-                if sub in theirs:
-                    mine[sub] = theirs[sub]  # type: ignore[index]
+        pairs = (
+            (self.value_marks, other.value_marks),
+            (self.key_marks, other.key_marks),
+            (self.scalar_styles, other.scalar_styles),
+        )
+        stack = [(tuple(path), value)]  # an explicit stack: no generator chain per level
+        while stack:
+            sub, node = stack.pop()
+            for mine, theirs in pairs:
+                mark = theirs.get(sub)
+                if mark is not None:
+                    mine[sub] = mark  # type: ignore[index]
+            if isinstance(node, dict):
+                stack.extend(((*sub, key), child) for key, child in node.items())
+            elif isinstance(node, list):
+                stack.extend(((*sub, i), child) for i, child in enumerate(node))

@@ -11,19 +11,25 @@ past :data:`~ruleform.metadata.reading.MAX_NODES` nodes is refused before it is 
 from __future__ import annotations
 
 import math
-import re
 from datetime import date
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
-from yaml.events import AliasEvent, ScalarEvent
+from yaml.composer import Composer, ComposerError
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
 from .positions import line_column
 from .reading import MAX_ALIASES, MAX_DEPTH, MAX_NODES, TreeRecorder, fail
 from .tree import Path, SourceTree
+from .yaml_events import _DATE, _FLOAT, _INT, _NOT_A_NUMBER, _NULL, read_events
 
 try:
     from yaml._yaml import CParser
@@ -32,11 +38,7 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 USE_LIBYAML = CParser is not None
 _TAGS = {ScalarNode: "ruleform:scalar", SequenceNode: "ruleform:seq", MappingNode: "ruleform:map"}
-_NULL = {"", "~", "null", "Null", "NULL"}
-_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?=[eE]))(?:[eE][-+]?[0-9]+)?\Z")
-_NOT_A_NUMBER = re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z|\.(?:nan|NaN|NAN)\Z")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+USE_STREAMING = True  # read regular documents from events (yaml_events)
 
 
 class _Refused(Exception):
@@ -58,23 +60,62 @@ class _Bounded:
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:  # noqa: ARG002
         return _TAGS[kind]
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        if self.check_event(AliasEvent):  # type: ignore[attr-defined]
+    def compose_node(self, parent: Node | None, index: Any) -> Node:  # noqa: ARG002
+        """PyYAML's ``compose_node`` in one method (one parser call per event), bounded."""
+        event = self.get_event()  # type: ignore[attr-defined]
+        kind = type(event)
+        anchors = self.anchors  # type: ignore[attr-defined]
+        if kind is AliasEvent:
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
-                raise _Refused(f"more than {MAX_ALIASES} aliases (*name) in one file", mark)
-            return super().compose_node(parent, index)  # type: ignore[misc]
+                raise _Refused(f"more than {MAX_ALIASES} aliases (*name) in one file",
+                               event.start_mark)  # fmt: skip
+            if event.anchor not in anchors:
+                raise ComposerError(None, None, f"found undefined alias {event.anchor!r}",
+                                    event.start_mark)  # fmt: skip
+            return anchors[event.anchor]
         self._nodes += 1
-        nests = not self.check_event(ScalarEvent)  # type: ignore[attr-defined]
-        self._depth += nests
+        anchor = event.anchor
+        if anchor is not None and anchor in anchors:
+            raise ComposerError(f"found duplicate anchor {anchor!r}; first occurrence",
+                                anchors[anchor].start_mark, "second occurrence",
+                                event.start_mark)  # fmt: skip
+        tag = event.tag
+        if kind is ScalarEvent:
+            node: Node = ScalarNode(_TAGS[ScalarNode] if tag is None or tag == "!" else tag,
+                                    event.value, event.start_mark, event.end_mark,
+                                    style=event.style)  # fmt: skip
+            if anchor is not None:
+                anchors[anchor] = node
+            return node
+        self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
-                raise _Refused(f"nested more than {MAX_DEPTH} levels deep", mark)
-            return super().compose_node(parent, index)  # type: ignore[misc]
+                raise _Refused(f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            return self._collection(event, kind, tag, anchor)
         finally:
-            self._depth -= nests
+            self._depth -= 1
+
+    def _collection(self, event: Any, kind: type, tag: str | None, anchor: str | None) -> Node:
+        mapping = kind is MappingStartEvent
+        node_kind = MappingNode if mapping else SequenceNode
+        node = node_kind(_TAGS[node_kind] if tag is None or tag == "!" else tag, [],
+                         event.start_mark, None, flow_style=event.flow_style)  # fmt: skip
+        if anchor is not None:
+            self.anchors[anchor] = node  # type: ignore[attr-defined]
+        items = node.value
+        end = MappingEndEvent if mapping else SequenceEndEvent
+        check = self.check_event  # type: ignore[attr-defined]
+        index = 0
+        while not check(end):
+            if mapping:
+                key = self.compose_node(node, None)
+                items.append((key, self.compose_node(node, key)))
+            else:
+                items.append(self.compose_node(node, index))
+                index += 1
+        node.end_mark = self.get_event().end_mark  # type: ignore[attr-defined]
+        return node
 
 
 class _Loader(_Bounded, yaml.SafeLoader):
@@ -98,7 +139,16 @@ def _loader(text: str) -> Any:
 
 
 def read_yaml(text: str, file: str) -> SourceTree:
-    """Plain data and marks of the YAML document ``text`` (``file`` is its display path)."""
+    """Plain data and marks of the YAML document ``text`` (``file`` is its display path).
+
+    A regular document is built straight from the parser's events (:class:`_Streamer`);
+    anything unusual — anchors, tags, odd or repeated keys, bad values, syntax errors — is
+    read again through the node graph, which refuses or reports it exactly.
+    """
+    if USE_STREAMING:
+        tree = read_events(lambda: _loader(text), text, file)
+        if tree is not None:
+            return tree
     node, written, aliases = _compose(text, file)
     recorder = TreeRecorder(file)
     if node is None:

@@ -53,7 +53,9 @@ def check(path: str, warnings: bool, as_json: bool) -> None:
 @click.argument("entity", required=False)
 @click.option("--locale", default=None, help="zh-CN or en (default: the rulebook's).")
 @click.option("--permissions", is_flag=True, help="Print the role × entity × action matrix.")
-def explain(path: str, entity: str | None, locale: str | None, permissions: bool) -> None:
+@click.option("--diagram", is_flag=True, help="Print the status diagram (SVG) of ENTITY, or of all.")
+def explain(path: str, entity: str | None, locale: str | None, permissions: bool,
+            diagram: bool) -> None:  # fmt: skip
     """Read the rulebook at PATH (or one ENTITY) back in plain words."""
     from ..metadata.compiler import check_rulebook
     from ..metadata.explain import explain_entity, explain_rulebook, permission_matrix
@@ -65,7 +67,13 @@ def explain(path: str, entity: str | None, locale: str | None, permissions: bool
         sys.exit(1)
     rb = result.rulebook
     locale = locale or rb.default_locale
-    if permissions:
+    if entity and entity not in rb.entities:
+        raise click.UsageError(f"no entity '{entity}'; entities: {', '.join(rb.entities)}")
+    if diagram:
+        from ..workflow_engine.diagram import entity_svg, rulebook_svg
+
+        click.echo(entity_svg(rb.entities[entity], locale) if entity else rulebook_svg(rb, locale))
+    elif permissions:
         click.echo(permission_matrix(rb, locale))
     elif entity:
         if entity not in rb.entities:
@@ -87,7 +95,7 @@ def _register_extensions() -> None:
     """Commands that live with the features they drive."""
     import importlib
 
-    for module in ("ruleform.platform.commands",):
+    for module in ("ruleform.platform.commands", "ruleform.platform.auth.commands"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 __all__ = [
@@ -224,14 +225,22 @@ PREDICATES = (HasRole, Changed, Not, BoolOp, Compare, InList, IsEmpty, TextMatch
 """Nodes that are true or false by construction (never null)."""
 
 
-def children(node: Node) -> Iterator[Node]:
+def children(node: Node) -> list[Node]:
     """The direct sub-nodes of ``node`` (a count's where-condition included)."""
-    for f in fields(node):
-        value: Any = getattr(node, f.name)
+    found: list[Node] = []
+    for name in _field_names(type(node)):
+        value: Any = getattr(node, name)
         if isinstance(value, Node):
-            yield value
+            found.append(value)
         elif isinstance(value, tuple):
-            yield from (v for v in value if isinstance(v, Node))
+            found.extend(v for v in value if isinstance(v, Node))
+    return found
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that may hold sub-nodes (``fields()`` is slow per node)."""
+    return tuple(f.name for f in fields(cls) if f.name not in ("pos", "type", "const"))
 
 
 def walk(node: Node) -> Iterator[Node]:

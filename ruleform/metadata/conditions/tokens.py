@@ -7,6 +7,7 @@ keeps its character offset so errors can point at it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -79,10 +80,11 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+_WORD = re.compile(r"[A-Za-z0-9_]*")
+
+
 def _word(text: str, i: int, out: list[Token]) -> int:
-    j = i
-    while j < len(text) and text[j].isascii() and (text[j].isalnum() or text[j] == "_"):
-        j += 1
+    j = _WORD.match(text, i).end()  # type: ignore[union-attr]  # ASCII letters, digits, _
     out.append(Token("word", text[i:j], i))
     return j
 

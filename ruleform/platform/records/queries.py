@@ -59,6 +59,7 @@ class ListQuery:
     include_archived: bool = False
     count: bool = True
     extra_clause: Any = None  # e.g. a related list's foreign key
+    default_view: bool = True  # without ``view``, use the entity's default view (pages do)
 
 
 @dataclass
@@ -77,7 +78,8 @@ def run_list(service: Any, entity: Entity, query: ListQuery, count_cap: int = 10
     locale = actor.locale or rt.rulebook.default_locale
     table = rt.table(entity)
     readable = policy.readable_fields(actor, entity)
-    view = entity.views.get(query.view) if query.view else entity.default_view()
+    view = entity.views.get(query.view) if query.view else (
+        entity.default_view() if query.default_view else None)
     errors: dict[str, list[str]] = {}
     columns = _columns(entity, view, query, readable)
     where = [policy.row_clause(actor, entity, rt.tables, "read")]
@@ -167,7 +169,7 @@ def _filter_clause(rt: Any, entity: Entity, table: sa.Table, flt: Filter,
         errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
         return None
     raw_values = flt.value if isinstance(flt.value, list) else [flt.value]
-    if flt.op != "in" and len(raw_values) != 1 or len(raw_values) > MAX_IN_VALUES:
+    if flt.op != "in" and len(raw_values) != 1 or not raw_values or len(raw_values) > MAX_IN_VALUES:
         errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
         return None
     values = []

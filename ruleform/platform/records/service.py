@@ -35,6 +35,7 @@ class RecordView:
     values: dict[str, Any]  # readable fields and system columns; sensitive ones masked
     masked: frozenset[str] = frozenset()
     supplements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # e.g. a possible duplicate (warn rules)
 
     @property
     def id(self) -> int:
@@ -43,6 +44,14 @@ class RecordView:
     @property
     def version(self) -> int:
         return self.values["row_version"]
+
+
+def _hooks() -> list[Any]:
+    """The workflow engine's write hooks: duplicate rules, status periods, approval locks
+    (``ruleform/workflow_engine/record_hooks.py``; imported here, when first needed)."""
+    from ...workflow_engine.record_hooks import HOOKS
+
+    return HOOKS
 
 
 class RecordService:
@@ -145,6 +154,7 @@ class RecordService:
             row["status"] = entity.statuses.initial
         self._check_references(entity, row)
         self._check_unique(entity, row, None)
+        warnings = [w for hook in _hooks() for w in hook.before_create(self, entity, row)]
         row.update(created_at=now, updated_at=now, created_by=self.actor.user_id,
                    updated_by=self.actor.user_id, row_version=1,
                    rulebook_version=self.rt.version)  # fmt: skip
@@ -155,7 +165,11 @@ class RecordService:
                    if v not in (None, "", []) and k in entity.fields}  # fmt: skip
         self._history(entity, record_id, "create", changes, now)
         stored = {**row, "id": record_id, "archived": False, "archived_at": None}
-        return self._view(entity, stored, self.policy.readable_fields(self.actor, entity))
+        for hook in _hooks():
+            hook.after_create(self, entity, stored, now)
+        view = self._view(entity, stored, self.policy.readable_fields(self.actor, entity))
+        view.warnings = warnings
+        return view
 
     def update(self, entity_name: str, record_id: Any, payload: Mapping[str, Any],
                expected_version: int | None) -> RecordView:  # fmt: skip
@@ -179,6 +193,8 @@ class RecordService:
                    if k in entity.fields or k in ("owner", "department")}  # fmt: skip
         self._check_references(entity, changed)
         self._check_unique(entity, {**stored, **changed}, stored["id"], only=set(changed))
+        warnings = [w for hook in _hooks()
+                    for w in hook.before_update(self, entity, {**stored, **changed}, set(changed))]
         now = utcnow()
         if changed or plan.supplements:
             self._write_row(entity, stored, changed, now)
@@ -187,7 +203,12 @@ class RecordService:
         history.update({f"{k}+": [None, v] for k, v in plan.supplements.items()})
         if history:
             self._history(entity, stored["id"], "update", history, now)
-        return self.get(entity.name, stored["id"])
+            touched = set(changed) | set(plan.supplements)
+            for hook in _hooks():
+                hook.after_update(self, entity, {**stored, **changed}, touched, now)
+        view = self.get(entity.name, stored["id"])
+        view.warnings = warnings
+        return view
 
     def _write_row(self, entity: Entity, stored: Mapping[str, Any], changed: Mapping[str, Any],
                    now: Any) -> None:  # fmt: skip

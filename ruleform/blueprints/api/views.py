@@ -1,0 +1,222 @@
+"""The endpoints: one ``RecordAPI`` view serves every entity (the entity is a URL variable),
+plus related lists, history, form state and the OpenAPI document.
+
+Views translate HTTP to ``RecordService`` / ``run_list`` calls and back; access decisions,
+parsing and rules are the service's. Reads that never write run in a read transaction;
+``GET /<entity>/<id>`` may write the read audit, so it runs in a write transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Response, current_app, jsonify, request, url_for
+from flask.views import MethodView
+
+from ...errors import FieldErrors, NotFound
+from ...metadata.model import Entity
+from ...platform.database import read_connection
+from ...platform.messages import message, normalise_locale
+from ...platform.records import Filter, ListQuery, RecordService, RecordView, run_list
+from ...platform.records.history import read_history
+from ...platform.records.values import to_json
+from ...platform.web import current_actor, current_runtime, records
+from .listing import choice_labels, list_query, page_document
+from .openapi import openapi_text
+from .requests import etag, expected_version, json_object, split_names
+from .schemas import unknown_keys
+
+__all__ = ["RecordAPI", "related_list", "record_history", "form_state", "openapi_json"]
+
+
+def locale() -> str:
+    """The language of messages and labels: the actor's, else the rulebook's."""
+    actor = current_actor()
+    return normalise_locale((actor.locale if actor else None) or current_runtime().rulebook.default_locale)
+
+
+@contextmanager
+def reading() -> Iterator[RecordService]:
+    """A record service in a read transaction (no write lock on SQLite)."""
+    actor = current_actor()
+    assert actor is not None
+    with read_connection() as conn:
+        yield RecordService(current_runtime(), conn, actor)
+
+
+def record_document(entity: Entity, view: RecordView, loc: str) -> dict[str, Any]:
+    """``{"data": {...}, "meta": {...}}`` for one record."""
+    supplements = {
+        name: [{"text": s["text"], "user_id": s["user_id"], "at": to_json(s["at"])} for s in rows]
+        for name, rows in view.supplements.items()
+    }
+    meta = {"entity": entity.name, "version": view.version, "masked": sorted(view.masked),
+            "choices": choice_labels(entity, view.values, loc), "supplements": supplements}  # fmt: skip
+    return {"data": {k: to_json(v) for k, v in view.values.items()}, "meta": meta}
+
+
+def _record_response(entity: Entity, view: RecordView, status: int = 200) -> Response:
+    response = jsonify(record_document(entity, view, locale()))
+    response.status_code = status
+    response.headers["ETag"] = etag(view.version)
+    return response
+
+
+def _refuse_unknown(service: RecordService, entity: Entity, body: dict[str, Any], write: Any) -> Any:
+    """Run ``write``; unknown keys are refused with the service's own message, together with
+    everything else the service finds (every error at once, nothing saved)."""
+    unknown = unknown_keys(service.rt, entity, body, locale())
+    try:
+        result = write()
+    except FieldErrors as exc:
+        raise FieldErrors({**unknown, **exc.errors}) from None
+    if unknown:  # the service refuses these too; never save a body the schema refused
+        raise FieldErrors(unknown)
+    return result
+
+
+class RecordAPI(MethodView):
+    """``/api/v1/<entity>`` and ``/api/v1/<entity>/<id>`` for every entity of the model."""
+
+    init_every_request = False
+
+    def get(self, entity: str, record_id: int | None = None) -> Any:
+        return self._one(entity, record_id) if record_id is not None else self._list(entity)
+
+    def _list(self, entity: str) -> Any:
+        with reading() as service:
+            model = service.entity(entity)
+            readable = service.policy.readable_fields(service.actor, model)
+            query = list_query(service.rt, model, readable, locale())
+            page = run_list(service, model, query, current_app.config.get("LIST_COUNT_CAP", 10_000))
+        return jsonify(page_document(model, page, query, locale()))
+
+    def _one(self, entity: str, record_id: int) -> Any:
+        reveal = split_names(request.args.get("reveal"))
+        with records() as service:
+            model = service.entity(entity)
+            readable = service.policy.readable_fields(service.actor, model)
+            bad = [n for n in reveal if n not in readable or n not in model.fields]
+            if bad:
+                raise FieldErrors({"reveal": [message("invalid_column", locale(), field=n[:64])
+                                              for n in bad[:10]]})  # fmt: skip
+            view = service.get(entity, record_id, reveal=reveal)
+        if etag(view.version) in request.headers.get("If-None-Match", ""):
+            return Response(status=304, headers={"ETag": etag(view.version)})
+        return _record_response(model, view)
+
+    def post(self, entity: str) -> Any:
+        body = json_object(locale())
+        with records() as service:
+            model = service.entity(entity)
+            view = _refuse_unknown(service, model, body, lambda: service.create(entity, body))
+        response = _record_response(model, view, 201)
+        response.headers["Location"] = url_for(".records", entity=entity, record_id=view.id)
+        return response
+
+    def patch(self, entity: str, record_id: int) -> Any:
+        body = json_object(locale())
+        version = expected_version(body, locale())
+        with records() as service:
+            model = service.entity(entity)
+            view = _refuse_unknown(service, model, body,
+                                   lambda: service.update(entity, record_id, body, version))  # fmt: skip
+        return _record_response(model, view)
+
+    def delete(self, entity: str, record_id: int) -> Any:
+        version = expected_version(None, locale())
+        with records() as service:
+            service.archive(entity, record_id, version)
+        return Response(status=204)
+
+
+def related_list(entity: str, record_id: int, related: str) -> Any:
+    """Records of ``related`` that link to this record (the related entity's rules apply)."""
+    with reading() as service:
+        parent = service.entity(entity)
+        child = service.entity(related)
+        relations = [r for r in parent.related if r.entity == child.name]
+        if not relations:
+            raise NotFound(related)
+        relation = _pick_relation(relations, request.args.get("via"))
+        _require_readable(service, parent, record_id)
+        column = service.rt.table(child).c[relation.field]
+        readable = service.policy.readable_fields(service.actor, child)
+        query = list_query(service.rt, child, readable, locale(), extra_clause=column == record_id)
+        page = run_list(service, child, query, current_app.config.get("LIST_COUNT_CAP", 10_000))
+    document = page_document(child, page, query, locale())
+    document["meta"]["via"] = relation.field
+    return jsonify(document)
+
+
+def _pick_relation(relations: list[Any], via: str | None) -> Any:
+    if via:
+        chosen = [r for r in relations if r.field == via]
+        if not chosen:
+            raise FieldErrors({"via": [message("ambiguous_relation", locale(),
+                                               choices=", ".join(r.field for r in relations))]})  # fmt: skip
+        return chosen[0]
+    if len(relations) > 1:
+        raise FieldErrors({"via": [message("ambiguous_relation", locale(),
+                                           choices=", ".join(r.field for r in relations))]})  # fmt: skip
+    return relations[0]
+
+
+def _require_readable(service: RecordService, entity: Entity, record_id: int) -> None:
+    """NotFound unless the actor may read the record (through the policy's row clause)."""
+    query = ListQuery(filters=[Filter("id", "eq", record_id)], columns=["id"], page_size=1,
+                      count=False, include_archived=True, default_view=False, sort=[])  # fmt: skip
+    if not run_list(service, entity, query).rows:
+        raise NotFound(entity.name)
+
+
+def record_history(entity: str, record_id: int) -> Any:
+    """The record's history, newest first; unreadable values removed, sensitive ones masked."""
+    loc = locale()
+    errors: dict[str, list[str]] = {}
+    size = _bounded_int("page_size", 50, 1, int(current_app.config.get("API_MAX_PAGE_SIZE", 200)),
+                        loc, errors)  # fmt: skip
+    before = _bounded_int("cursor", None, 1, 2**63 - 1, loc, errors)
+    if errors:
+        raise FieldErrors(errors)
+    with reading() as service:
+        page = read_history(service, entity, record_id, size, before)
+    cursor = str(page.next_cursor) if page.next_cursor is not None else None
+    return jsonify({"data": page.entries, "meta": {"next_cursor": cursor}})
+
+
+def _bounded_int(name: str, default: int | None, low: int, high: int, loc: str,
+                 errors: dict[str, list[str]]) -> int | None:  # fmt: skip
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 19:
+        errors[name] = [message("not_integer", loc)]
+        return default
+    value = int(raw)
+    if not low <= value <= high:
+        errors[name] = [message("too_large_max" if value > high else "too_small", loc,
+                                max=high, min=low)]  # fmt: skip
+    return value
+
+
+def form_state(entity: str, record_id: int | None = None) -> Any:
+    """Visible / required / editable per readable field for the values sent (the form's
+    conditions, evaluated by the server — one evaluator for every client)."""
+    body = json_object(locale())
+    with reading() as service:
+        model = service.entity(entity)
+        state = service.form_state(entity, body, record_id)
+        readable = service.policy.readable_fields(service.actor, model)
+    return jsonify({"data": {k: v for k, v in state.items() if k in readable}})
+
+
+def openapi_json() -> Any:
+    """The OpenAPI 3.1 document of what this actor may do (cached per version and roles)."""
+    actor = current_actor()
+    assert actor is not None
+    limit = int(current_app.config.get("API_MAX_PAGE_SIZE", 200))
+    text = openapi_text(current_runtime(), actor, locale(), limit)
+    return Response(text, mimetype="application/json")

@@ -1,0 +1,94 @@
+"""Bookkeeping of the workflow, in the caller's transaction: record history, the transition
+log, status periods and outbox events.
+
+History rows use the platform's ``record_history`` (the record's timeline): ``action`` is
+``transition`` or ``approval_<what>`` and ``changes`` holds ``{field: [old, new]}`` plus one
+``"_workflow"`` entry with the details (transition, comment, reason, request, step …).
+
+Events go to the outbox as ``kind='event'``, ``channel='event'``, ``rule='<event>:<name>'``
+(``transition:submit_proposal``, ``entered:proposal``, ``requested:submit``,
+``approved:submit``, ``rejected:submit``, ``withdrawn:submit``, ``voided:submit``,
+``escalated:submit``, ``task:submit`` — one per approver, recipient = user id), with an
+idempotency key made of database ids, so each effect is written once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..platform.records.values import to_json
+from .outbox import OutboxMessage, enqueue
+
+__all__ = ["Books", "current_period"]
+
+
+class Books:
+    """Writes history, log rows, periods and events for one runtime and connection."""
+
+    def __init__(self, runtime: Any, conn: Connection):
+        self.rt = runtime
+        self.conn = conn
+
+    def _t(self, name: str) -> sa.Table:
+        return self.rt.system_table(name)
+
+    def history(self, entity: str, record_id: int, action: str, changes: dict[str, Any],
+                user_id: int | None, now: datetime, **workflow: Any) -> None:  # fmt: skip
+        """One timeline entry; ``workflow`` details go under ``changes['_workflow']``."""
+        body = {k: [to_json(v[0]), to_json(v[1])] for k, v in changes.items()}
+        details = {k: to_json(v) for k, v in workflow.items() if v not in (None, "", [], {})}
+        if details:
+            body["_workflow"] = details
+        self.conn.execute(self._t("record_history").insert().values(
+            entity=entity, record_id=record_id, action=action, changes=body, user_id=user_id,
+            at=now, rulebook_version=self.rt.version))  # fmt: skip
+
+    def log_transition(self, entity: str, record_id: int, transition: str, source: str | None,
+                       target: str, user_id: int | None, now: datetime, comment: str | None,
+                       reason: str | None, exception: bool, request_id: int | None) -> int:  # fmt: skip
+        t = self._t("transition_log")
+        return self.conn.execute(t.insert().values(
+            entity=entity, record_id=record_id, transition=transition, from_status=source,
+            to_status=target, user_id=user_id, at=now, comment=comment, reason=reason,
+            exception=exception, request_id=request_id, rulebook_version=self.rt.version,
+        ).returning(t.c.id)).scalar_one()  # fmt: skip
+
+    def enter_status(self, entity: str, record_id: int, status: str, now: datetime,
+                     user_id: int | None, transition: str | None) -> int:  # fmt: skip
+        """Close the current status period (if any) and open one for ``status``."""
+        t = self._t("status_periods")
+        self.conn.execute(t.update().where(t.c.entity == entity, t.c.record_id == record_id,
+                                           t.c.left_at.is_(None)).values(left_at=now))  # fmt: skip
+        return self.conn.execute(t.insert().values(
+            entity=entity, record_id=record_id, status=status, entered_at=now, left_at=None,
+            entered_by=user_id, transition=transition).returning(t.c.id)).scalar_one()  # fmt: skip
+
+    def event(self, event: str, name: str, entity: str, record_id: int, key: Any,
+              payload: dict[str, Any], now: datetime, recipient: Any = None) -> bool:  # fmt: skip
+        """An outbox event ``<event>:<name>``; ``key`` makes its idempotency key unique."""
+        body = {"event": event, "name": name, "entity": entity, "record_id": record_id,
+                "at": to_json(now), "rulebook_version": self.rt.version,
+                **{k: to_json(v) for k, v in payload.items()}}  # fmt: skip
+        message = OutboxMessage(
+            key=f"wf:{event}:{entity}:{record_id}:{key}", kind="event", channel="event",
+            payload=body, recipient=None if recipient is None else str(recipient),
+            entity=entity, record_id=record_id, rule=f"{event}:{name}"[:120],
+        )  # fmt: skip
+        return enqueue(self.conn, self._t("outbox"), message, now)
+
+
+def current_period(conn: Connection, table: sa.Table, entity: str, record_id: int) -> dict | None:
+    """The record's current status period (``status``, ``entered_at`` …), or None.
+
+    SLA clocks (time rules) read ``entered_at`` here; records created before the workflow
+    engine kept periods have none — fall back to the record's ``created_at``.
+    """
+    row = conn.execute(
+        sa.select(table).where(table.c.entity == entity, table.c.record_id == record_id,
+                               table.c.left_at.is_(None)).order_by(table.c.id.desc()).limit(1)
+    ).mappings().first()  # fmt: skip
+    return dict(row) if row else None

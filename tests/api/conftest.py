@@ -1,0 +1,164 @@
+"""Fixtures for the API tests: bearer tokens for the standard organisation, a JSON client,
+and a statement counter on the app's engine.
+
+Tokens come from ``ruleform.platform.auth.tokens.create_token`` when the auth module
+provides it. Until then (and only here, never in package code) a stand-in hook reads
+``Authorization: Bearer test:<user id>`` and sets ``g.rf_actor`` — the API sees the same
+bearer header either way.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from ruleform.platform.app import state
+
+
+def real_tokens() -> Any:
+    """``create_token`` when the auth module serves bearer tokens, else None."""
+    try:
+        from ruleform.platform import auth
+        from ruleform.platform.auth.tokens import create_token
+    except ImportError:
+        return None
+    return create_token if hasattr(auth, "init_app") else None
+
+
+def install_token_stand_in(app: Any) -> None:
+    """The temporary stand-in for bearer authentication (tests only)."""
+    from flask import g, request
+
+    from ruleform.platform.actors import load_actor
+
+    @app.before_request
+    def _stand_in_actor() -> None:
+        auth = request.authorization
+        if auth is None or auth.type.lower() != "bearer" or not (auth.token or "").startswith("test:"):
+            return
+        with state(app).engine.connect() as conn:
+            g.rf_actor = load_actor(conn, int(auth.token[5:]))
+
+
+class Tokens:
+    """Bearer headers per username (one token per user, made on first use)."""
+
+    def __init__(self, app: Any, users: dict[str, int]):
+        self.app = app
+        self.users = users
+        self.create = real_tokens()
+        self._cache: dict[str, str] = {}
+        if self.create is None:
+            install_token_stand_in(app)
+
+    def token(self, username: str) -> str:
+        if username not in self._cache:
+            user_id = self.users[username]
+            if self.create is None:
+                self._cache[username] = f"test:{user_id}"
+            else:
+                with state(self.app).engine.begin() as conn:
+                    self._cache[username] = self.create(conn, user_id, "tests").token
+        return self._cache[username]
+
+    def headers(self, username: str | None) -> dict[str, str]:
+        return {} if username is None else {"Authorization": f"Bearer {self.token(username)}"}
+
+
+class Api:
+    """``api.get("/customer", user="sales1")`` → the test client's response."""
+
+    def __init__(self, client: Any, tokens: Tokens, prefix: str = "/api/v1"):
+        self.client = client
+        self.tokens = tokens
+        self.prefix = prefix
+
+    def call(self, method: str, path: str, user: str | None = "sales1", json: Any = None,
+             headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        all_headers = {**self.tokens.headers(user), **(headers or {})}
+        if json is not None:
+            kw["data"] = jsonlib.dumps(json, ensure_ascii=False)
+            kw.setdefault("content_type", "application/json")
+        url = path if path.startswith("/api/") else self.prefix + path
+        return self.client.open(url, method=method, headers=all_headers, **kw)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.call("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Any:
+        return self.call("POST", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Any:
+        return self.call("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.call("DELETE", path, **kw)
+
+
+@pytest.fixture
+def tokens(app, org) -> Tokens:
+    return Tokens(app, org.users)
+
+
+@pytest.fixture
+def api(app, tokens) -> Api:
+    return Api(app.test_client(), tokens)
+
+
+class StatementCounter:
+    """SQL statements the engine ran while counting (``with counter: ...``)."""
+
+    def __init__(self, engine: sa.engine.Engine):
+        self.engine = engine
+        self.statements: list[str] = []
+        self._on = False
+        sa.event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if self._on:
+            self.statements.append(statement)
+
+    @contextmanager
+    def counting(self) -> Iterator[StatementCounter]:
+        self.statements.clear()
+        self._on = True
+        try:
+            yield self
+        finally:
+            self._on = False
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def close(self) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+@pytest.fixture
+def statements(app) -> Iterator[StatementCounter]:
+    counter = StatementCounter(state(app).engine)
+    yield counter
+    counter.close()
+
+
+CUSTOMER = {
+    "company_name": "上海恒远精密机械有限公司",
+    "contact_name": "张三",
+    "mobile": "138 0013 8000",
+    "source": "trade_show",
+    "company_type_score": 3, "size_score": 4, "brand_score": 2,
+    "demand_score": 5, "industry_position_score": 3, "market_share_score": 1,
+}  # fmt: skip
+
+
+@pytest.fixture
+def customer(api) -> dict[str, Any]:
+    """A customer created by sales1 through the API (the response document)."""
+    response = api.post("/customer", json=CUSTOMER)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
