@@ -17,7 +17,6 @@ from ...errors import FieldErrors
 from ..database import read_connection, transaction
 from ..web import current_actor, current_runtime
 from .admin_forms import (
-    ConfirmForm,
     NewUserForm,
     UserForm,
     department_label,
@@ -84,8 +83,7 @@ _FIELDS = {"department_id": "department_id", "manager_id": "manager_id", "id": "
 
 
 def _form_page(form: UserForm, user: dict | None, status: int = 200) -> Any:
-    return render_template("auth/admin/user_form.html", form=form, user=user,
-                           confirm=ConfirmForm()), status  # fmt: skip
+    return render_template("auth/admin/user_form.html", form=form, user=user), status
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

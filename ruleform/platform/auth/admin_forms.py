@@ -25,7 +25,7 @@ from ..messages import SUPPORTED_LOCALES
 from ..runtime import Runtime
 from .forms import MaxLength, NewPassword, Required, say
 
-__all__ = ["UserForm", "NewUserForm", "DepartmentForm", "ConfirmForm", "optional_int",
+__all__ = ["UserForm", "NewUserForm", "DepartmentForm", "optional_int",
            "department_tree", "fill_user_choices", "fill_department_choices",
            "department_label", "LOCALE_NAMES"]  # fmt: skip
 
@@ -69,10 +69,6 @@ class DepartmentForm(FlaskForm):
     label_en = StringField("label_en", [MaxLength(200)])
     parent_id = SelectField("parent_department", coerce=optional_int)
     manager_id = SelectField("head", coerce=optional_int)
-
-
-class ConfirmForm(FlaskForm):
-    """A button that posts (deactivate, reactivate): only its CSRF token."""
 
 
 def department_label(dept: dict) -> str:

@@ -36,7 +36,7 @@ def _iso(value: datetime | None) -> str | None:
 def _token_request() -> tuple[dict[str, Any], dict[str, list[str]]]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return {}, {"_body": [say("malformed", detail="a JSON object is expected")]}
+        return {}, {"_body": [say("json_required")]}
     errors: dict[str, list[str]] = {}
     for key in ("username", "password"):
         if not isinstance(body.get(key), str) or not body[key]:
