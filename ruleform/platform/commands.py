@@ -163,11 +163,14 @@ def demo(port: int, host: str, data_dir: Path, reset: bool, rulebook_path: str |
 @click.option("--archive", is_flag=True,
               help="Allow destructive steps, copying the old values to "
                    "archived_values first.")  # fmt: skip
+@click.option("--move-status", "moves", multiple=True, metavar="ENTITY.OLD=NEW",
+              help="Move records out of a status the new version removes (repeatable; "
+                   "needs --archive).")  # fmt: skip
 @click.option("--comment", help="Why this version is published (kept with it).")
 @click.option("--locale", type=click.Choice(LOCALES),
               help="Language of the plan (default: the rulebook's).")  # fmt: skip
-def migrate(db: DatabaseOptions, plan_only: bool, archive: bool, comment: str | None,
-            locale: str | None) -> None:  # fmt: skip
+def migrate(db: DatabaseOptions, plan_only: bool, archive: bool, moves: tuple[str, ...],
+            comment: str | None, locale: str | None) -> None:  # fmt: skip
     """Publish the rulebook at --rulebook PATH: check it, plan the change to the database,
     apply it and make it the active version — all in one transaction, or nothing.
 
@@ -177,16 +180,29 @@ def migrate(db: DatabaseOptions, plan_only: bool, archive: bool, comment: str | 
     if not db.rulebook:
         raise UsageError("give the rulebook to publish: --rulebook PATH")
     _publish(db, db.rulebook, plan_only=plan_only, archive=archive, comment=comment,
-             locale=locale)  # fmt: skip
+             locale=locale, status_map=_status_map(moves))  # fmt: skip
+
+
+def _status_map(moves: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """``customer.on_hold=interested`` → ``{"customer": {"on_hold": "interested"}}``."""
+    result: dict[str, dict[str, str]] = {}
+    for move in moves:
+        where, _, target = move.partition("=")
+        entity, _, status = where.partition(".")
+        if not (entity and status and target):
+            raise UsageError(f"--move-status {move!r}: write ENTITY.OLD_STATUS=NEW_STATUS")
+        result.setdefault(entity.strip(), {})[status.strip()] = target.strip()
+    return result
 
 
 def _publish(db: DatabaseOptions, path: str, *, plan_only: bool, archive: bool,
-             comment: str | None, locale: str | None) -> None:  # fmt: skip
+             comment: str | None, locale: str | None,
+             status_map: dict[str, dict[str, str]] | None = None) -> None:  # fmt: skip
     from .publish import plan_publication, publish_rulebook
 
     engine = db.engine()
     try:
-        publication = plan_publication(engine, path)
+        publication = plan_publication(engine, path, status_map)
         rb = publication.rulebook
         locale = locale or rb.default_locale
         _describe(publication, locale, show_url(db.url))
@@ -197,7 +213,8 @@ def _publish(db: DatabaseOptions, path: str, *, plan_only: bool, archive: bool,
         if plan_only:
             click.echo(_say("may_apply", locale))
             return
-        done = publish_rulebook(engine, path, archive=archive, comment=comment)
+        done = publish_rulebook(engine, path, archive=archive, comment=comment,
+                                status_map=status_map)  # fmt: skip
     except RulebookError as exc:
         _fail(exc.format())
     except MigrationRefused as exc:  # the database changed between the plan and now
@@ -224,7 +241,10 @@ def _describe(publication: object, locale: str, where: str) -> None:
     if publication.plan.steps:
         click.echo()
         click.echo(_say("sql", locale, dialect=publication.plan.dialect))
-        click.echo(publication.plan.sql().rstrip())
+        try:
+            click.echo(publication.plan.sql().rstrip())
+        except Exception as exc:  # the SQL is for reading; it must not block the plan
+            click.echo(f"-- (the SQL of this plan cannot be shown: {exc})")
     click.echo()
 
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -36,7 +38,10 @@ from .bootstrap import compile_stored
 from .storage import MigrationPlan, activate, active_version, plan_migration, save_version
 from .storage.migration_apply import LOCK_KEY, apply_steps, migration_connection
 
-__all__ = ["Publication", "check_source", "plan_publication", "publish_rulebook"]
+__all__ = ["Publication", "check_source", "plan_publication", "publish_rulebook", "StatusMap"]
+
+#: entity → removed status → the status its records move to
+StatusMap = Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -64,30 +69,32 @@ def check_source(path: str | os.PathLike[str]) -> CheckResult:
     return result
 
 
-def plan_publication(engine: Engine, path: str | os.PathLike[str]) -> Publication:
+def plan_publication(engine: Engine, path: str | os.PathLike[str],
+                     status_map: StatusMap | None = None) -> Publication:  # fmt: skip
     """Check ``path`` and plan the change from the active version; changes nothing."""
     result = check_source(path)
     with engine.connect() as conn:
         conn.info["write"] = False
         with conn.begin():
-            return _plan(conn, result)
+            return _plan(conn, result, status_map)
 
 
 def publish_rulebook(engine: Engine, path: str | os.PathLike[str], *, archive: bool = False,
-                     comment: str | None = None,
-                     author_id: int | None = None) -> Publication:  # fmt: skip
+                     comment: str | None = None, author_id: int | None = None,
+                     status_map: StatusMap | None = None) -> Publication:  # fmt: skip
     """Check, plan, apply and activate ``path`` in one transaction; return what was done.
 
     Raises ``RulebookError`` (invalid rulebook) or ``MigrationRefused`` (a refused step, or
     a destructive one without ``archive``) before anything changes. When the rulebook is
     already the active version and the tables match, nothing is saved (``number`` is the
-    active version's).
+    active version's). ``status_map`` moves the records of statuses the new version
+    removes (a destructive step: it needs ``archive``).
     """
     result = check_source(path)
     with migration_connection(engine) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_KEY)))
-        publication = _plan(conn, result)
+        publication = _plan(conn, result, status_map)
         publication.plan.check(archive=archive)
         apply_steps(conn, publication.plan, archive=archive)
         if publication.unchanged:
@@ -99,13 +106,14 @@ def publish_rulebook(engine: Engine, path: str | os.PathLike[str], *, archive: b
     return _with_number(publication, number)
 
 
-def _plan(conn: Connection, result: CheckResult) -> Publication:
+def _plan(conn: Connection, result: CheckResult, status_map: StatusMap | None) -> Publication:
     rulebook = result.rulebook
     assert rulebook is not None
     active = active_version(conn) if sa.inspect(conn).has_table("rulebook_versions") else None
     old = compile_stored(active.source, active.number) if active is not None else None
     latest = _latest_number(conn)
-    plan = plan_migration(conn, old, rulebook, rulebook_version=latest + 1)
+    extra: dict[str, Any] = {"status_map": status_map} if status_map else {}
+    plan = plan_migration(conn, old, rulebook, rulebook_version=latest + 1, **extra)
     return Publication(rulebook, result, plan, active.number if active else None,
                        active.fingerprint if active else None)  # fmt: skip
 

@@ -245,3 +245,58 @@ def test_schema_change_and_new_version_commit_together_or_not_at_all(
     assert "linkedin" not in columns(engine, "e_customer")  # the ALTER was rolled back too
     with engine.connect() as conn:
         assert [v.number for v in list_versions(conn)] == [1]
+
+
+ON_HOLD_STATE = "        on_hold: {label: {zh-CN: 暂停跟进, en: On hold}}\n"
+ON_HOLD_TRANSITION = """      hold:
+        from: prospect
+        to: on_hold
+        label: {zh-CN: 暂停跟进, en: Put on hold}
+"""
+
+
+@pytest.fixture
+def with_on_hold(tmp_path) -> Path:
+    """A copy of the CRM rulebook whose customers have one more status, ``on_hold``."""
+    folder = tmp_path / "crm-on-hold"
+    shutil.copytree(CRM, folder)
+    path = folder / "customer.yaml"
+    text = path.read_text(encoding="utf-8")
+    for anchor, addition in (("        prospect: {label:", ON_HOLD_STATE),
+                             ("      qualify:\n", ON_HOLD_TRANSITION)):  # fmt: skip
+        assert anchor in text
+        text = text.replace(anchor, addition + anchor, 1)
+    lose = "from: [prospect, interested, won]"
+    assert lose in text
+    text = text.replace(lose, "from: [prospect, interested, won, on_hold]", 1)
+    path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_removing_a_status_records_hold_needs_a_move_and_archive(run, engine, org, with_on_hold):
+    from ruleform.workflow_engine.service import apply_transition
+
+    assert run("migrate", "--rulebook", str(with_on_hold)).exit_code == 0
+    runtime = load_runtime(engine, None)
+    with engine.begin() as conn:
+        actor = load_actor(conn, org.user("sales1"))
+        record = RecordService(runtime, conn, actor).create("customer", CUSTOMER)
+        conn.execute(sa.text("update e_customer set status = 'prospect' where id = :id"),
+                     {"id": record.id})  # test setup: the review is not what this test is about
+        manager = load_actor(conn, org.user("manager"))  # sales may not take `hold`
+        apply_transition(runtime, conn, manager, "customer", record.id, "hold", {}, 1)
+    refused = run("migrate", "--rulebook", CRM, "--locale", "en")
+    assert refused.exit_code == 1 and "on_hold" in refused.output
+    moved = run("migrate", "--rulebook", CRM, "--locale", "en", "--archive",
+                "--move-status", "customer.on_hold=prospect")  # fmt: skip
+    assert moved.exit_code == 0, moved.output
+    assert "Move 1 records of Customer from the removed status 'on_hold'" in moved.output
+    with engine.connect() as conn:
+        status = conn.execute(sa.text("select status from e_customer where id = :id"),
+                              {"id": record.id}).scalar()  # fmt: skip
+    assert status == "prospect" and active_number(engine) == 3
+
+
+def test_move_status_must_name_entity_old_and_new(run):
+    with pytest.raises(UsageError, match="ENTITY.OLD_STATUS=NEW_STATUS"):
+        run("migrate", "--rulebook", CRM, "--move-status", "on_hold")
