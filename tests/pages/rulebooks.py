@@ -141,5 +141,8 @@ def hostile() -> dict[str, Any]:
     thing["statuses"] = {"initial": "open",
                          "states": {"open": {"label": h}, "done": {"label": h, "final": True}}}
     thing["transitions"] = {"finish": {"from": "open", "to": "done", "label": h}}
+    thing["views"]["all"]["columns"].append("status")
+    thing["views"]["all"]["filters"].append("status")
+    thing["views"]["done"] = {"label": h, "columns": ["name", "status"], "where": "status = 'done'"}
     thing["validations"] = {"no_bad_qty": {"forbid": "qty = 13", "field": "qty", "message": h}}
     return rb

@@ -62,14 +62,17 @@ class Editor:
 
     # --- the form ------------------------------------------------------------------------
 
-    def form(self, submitted: bool, initial: Mapping[str, Any] | None = None) -> FlaskForm:
-        """The bound form: from the request's data when ``submitted``, else from the record."""
+    def form(self, submitted: bool, initial: Mapping[str, Any] | None = None,
+             options: bool = True) -> FlaskForm:  # fmt: skip
+        """The bound form: from the request's data when ``submitted``, else from the record.
+        ``options=False`` skips loading select options (the form is only read, not shown)."""
         cls = form_class(self.service.rt, self.entity, self.input_names, self.append_names)
         if submitted:
             form = cls(formdata=request.form)
         else:
             form = cls(formdata=None, data=self._initial(initial or {}))
-        fill_options(form, self.entity, self.service, self.locale)
+        if options:
+            fill_options(form, self.entity, self.service, self.locale)
         return form
 
     def _initial(self, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,6 +118,12 @@ class Editor:
         state = self.service.form_state(self.entity.name, values, self.record_id)
         return {name: {k: bool(s[k]) for k in FORM_STATE_KEYS}
                 for name, s in state.items() if name in self.readable}  # fmt: skip
+
+    def first_state(self, prefill: Mapping[str, Any]) -> dict[str, dict[str, bool]]:
+        """The state of the form as first shown: a new record's defaults and prefills, or
+        the stored record."""
+        values = {} if self.record_id is not None else self._defaults()
+        return self.state({**values, **prefill})
 
     # --- the page --------------------------------------------------------------------------
 

@@ -32,7 +32,8 @@ def new_record(entity: str) -> Any:
             with records() as service:
                 ent = entity_of(service, entity)
                 editor = Editor(service, ent, None, locale())
-                view = service.create(ent.name, editor.payload(editor.form(submitted=True)))
+                form = editor.form(submitted=True, options=False)
+                view = service.create(ent.name, editor.payload(form))
         except FieldErrors as exc:
             return _again(entity, None, exc.errors, 422)
         flash(t("created"), "success")
@@ -43,8 +44,7 @@ def new_record(entity: str) -> Any:
         editor = Editor(service, ent, None, locale())
         prefill = {k: v for k, v in request.args.items() if k in editor.input_names}
         form = editor.form(submitted=False, initial=prefill)
-        state = editor.state({k: v for k, v in prefill.items()})
-        return _page(editor, form, state, {}, 200)
+        return _page(editor, form, editor.first_state(prefill), {}, 200)
 
 
 def edit_record(entity: str, record_id: int) -> Any:
@@ -55,7 +55,7 @@ def edit_record(entity: str, record_id: int) -> Any:
             with records() as service:
                 ent = entity_of(service, entity)
                 editor = Editor(service, ent, service.get(ent.name, record_id), locale())
-                payload = editor.payload(editor.form(submitted=True))
+                payload = editor.payload(editor.form(submitted=True, options=False))
                 service.update(ent.name, record_id, payload,
                                int(version) if version.isdigit() else None)  # fmt: skip
         except FieldErrors as exc:
@@ -70,7 +70,7 @@ def edit_record(entity: str, record_id: int) -> Any:
         require(service, ent, "update", record.id)
         editor = Editor(service, ent, record, locale())
         form = editor.form(submitted=False)
-        return _page(editor, form, editor.state({}), {}, 200)
+        return _page(editor, form, editor.first_state({}), {}, 200)
 
 
 def _again(entity: str, record_id: int | None, errors: dict[str, list[str]], status: int,
@@ -115,9 +115,10 @@ def _state_url(entity: Entity, record: RecordView | None) -> str:
 def _summary(entity: Entity, sections: list[Block], errors: dict[str, list[str]]) -> list[dict]:
     """Every error message, linked to its field when the field is on the page."""
     on_page = {s.name: s for block in sections for s in block.slots}
+    order = [*(n for n in on_page if n in errors), *(n for n in errors if n not in on_page)]
     items = []
-    for name, messages in errors.items():
-        slot = on_page.get(name)
+    for name in order:
+        messages, slot = errors[name], on_page.get(name)
         for text in messages:
             items.append({"text": text, "href": f"#{slot.id}" if slot else None,
                           "label": slot.label if slot else None})  # fmt: skip
@@ -131,4 +132,5 @@ def form_state(entity: str, record_id: int | None = None) -> Any:
         # no service.get here: it would audit a read on every keystroke; form_state reads
         # the stored record itself (inside the actor's read scope)
         editor = Editor(service, ent, None, locale(), record_id=record_id)
-        return jsonify(editor.state(editor.payload(editor.form(submitted=True))))
+        form = editor.form(submitted=True, options=False)
+        return jsonify(editor.state(editor.payload(form)))

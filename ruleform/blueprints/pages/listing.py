@@ -75,16 +75,12 @@ class Listing:
     sort: SortKey | None
     cursor: str | None
 
-    def query(self, page_size: int | None = None) -> ListQuery:
-        sort = [self.sort] if self.sort else None
-        effective = [self.sort] if self.sort else list(self.view.sort if self.view else ())
-        effective = effective or [SortKey("updated_at", True)]
-        columns = [*(self.view.columns if self.view else ()), *(k.field for k in effective)]
+    def query(self) -> ListQuery:
+        """The ``ListQuery`` for ``run_list`` (which re-checks every part)."""
         return ListQuery(view=self.view.name if self.view else None,
-                         filters=self.service_filters(), search=self.search or None, sort=sort,
-                         cursor=self.cursor, columns=columns,
-                         page_size=page_size or (self.view.page_size if self.view else 50),
-                         )  # fmt: skip
+                         filters=self.service_filters(), search=self.search or None,
+                         sort=[self.sort] if self.sort else None, cursor=self.cursor,
+                         page_size=self.view.page_size if self.view else 50)  # fmt: skip
 
     def service_filters(self) -> list[Filter]:
         result = []

@@ -48,6 +48,7 @@ def detail(entity: str, record_id: int) -> Any:
         view = service.get(ent.name, record_id, reveal=reveal)
         lookups = Lookups(service, locale())
         lookups.prefetch(ent, [view.values], list(view.values))
+        archived = bool(view.values.get("archived"))
         state = service.form_state(ent.name, {}, view.id)  # visible_when, as stored
         hidden = {name for name, s in state.items() if not s["visible"]}
         sections = blocks(ent, _slots(ent, view, lookups, hidden))
@@ -57,8 +58,8 @@ def detail(entity: str, record_id: int) -> Any:
             status=present_column(ent, "status", view.values.get("status"), lookups),
             meta=_meta(ent, view, lookups), related=_related(service, ent, view, lookups),
             history=timeline(service, ent, view.id, lookups),
-            can_edit=may(service, ent, "update", view.id),
-            can_archive=may(service, ent, "archive", view.id),
+            can_edit=not archived and may(service, ent, "update", view.id),
+            can_archive=not archived and may(service, ent, "archive", view.id),
         )  # fmt: skip
 
 
