@@ -34,12 +34,12 @@ def wants_json() -> bool:
 
 
 def _locale() -> str:
-    from ..platform.web import current_actor
+    try:
+        from ..platform.i18n import current_locale
 
-    actor = current_actor()
-    if actor is not None and actor.locale:
-        return actor.locale
-    return request.accept_languages.best_match(["zh-CN", "zh", "en"]) or "zh-CN"
+        return current_locale()
+    except Exception:  # no app context details available (e.g. database down)
+        return request.accept_languages.best_match(["zh-CN", "zh", "en"]) or "zh-CN"
 
 
 def error_response(status: int, text: str | None = None, errors: dict[str, list[str]] | None = None,
