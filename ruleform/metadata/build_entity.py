@@ -221,13 +221,15 @@ def _case(ctx: BuildContext, entity: str, spec: dict, path: tuple) -> ConflictCa
         return None
     target = case["entity"]
     if target not in ctx.scopes:
-        ctx.error((*path, "case", "entity"), f"unknown entity '{target}'", suggest(target, ctx.scopes))
+        ctx.error((*path, "case", "entity"), f"unknown entity '{target}'",
+                  suggest(target, ctx.scopes))  # fmt: skip
         return None
     here, there = ctx.scopes[entity].info.fields, ctx.scopes[target].info.fields
     for name, source in case["fields"].items():
         where = (*path, "case", "fields", name)
         if name not in there:
-            ctx.error(where, f"'{name}' is not a field of {target}", suggest(name, there), prefer="key")
+            ctx.error(where, f"'{name}' is not a field of {target}", suggest(name, there),
+                      prefer="key")  # fmt: skip
             continue
         problem = _case_source_problem(entity, source, here, there[name])
         if problem:

@@ -52,13 +52,27 @@ _ZH = {
     "mode_n": "至少 {n} 人同意",
     "on_reject": "驳回后回到 {s}",
     "final": "（终态）",
-    "on_match": {"allow": "允许保存", "warn": "提醒", "block": "禁止保存",
-                 "conflict": "提交客户冲突处理"},  # fmt: skip
-    "act": {"read": "查看", "create": "新建", "update": "修改", "archive": "归档",
-            "export": "导出", "import": "导入"},  # fmt: skip
-    "scope": {"own": "自己负责的记录", "department": "本部门的记录",
-              "department_tree": "本部门及下级部门的记录", "all": "全部记录",
-              "where": "满足条件的记录：{c}"},  # fmt: skip
+    "on_match": {
+        "allow": "允许保存",
+        "warn": "提醒",
+        "block": "禁止保存",
+        "conflict": "提交客户冲突处理",
+    },  # fmt: skip
+    "act": {
+        "read": "查看",
+        "create": "新建",
+        "update": "修改",
+        "archive": "归档",
+        "export": "导出",
+        "import": "导入",
+    },  # fmt: skip
+    "scope": {
+        "own": "自己负责的记录",
+        "department": "本部门的记录",
+        "department_tree": "本部门及下级部门的记录",
+        "all": "全部记录",
+        "where": "满足条件的记录：{c}",
+    },  # fmt: skip
     "perm": "{role}：可{acts}；范围：{scope}",
     "no_acts": "无操作权限",
     "fields_read": "；只能查看字段：{f}",
@@ -73,11 +87,25 @@ _ZH = {
     "users": "指定用户 {u}",
     "record_field": "客户（{f}）",
     "where": "适用记录：{c}",
-    "system": {"id": "编号", "created_at": "创建时间", "updated_at": "更新时间",
-               "created_by": "创建人", "updated_by": "更新人", "owner": "负责人",
-               "department": "部门", "status": "状态", "archived_at": "归档时间"},
-    "units": {"minutes": "分钟", "hours": "小时", "days": "天", "weeks": "周",
-              "working_days": "个工作日", "working_hours": "个工作小时"},  # fmt: skip
+    "system": {
+        "id": "编号",
+        "created_at": "创建时间",
+        "updated_at": "更新时间",
+        "created_by": "创建人",
+        "updated_by": "更新人",
+        "owner": "负责人",
+        "department": "部门",
+        "status": "状态",
+        "archived_at": "归档时间",
+    },
+    "units": {
+        "minutes": "分钟",
+        "hours": "小时",
+        "days": "天",
+        "weeks": "周",
+        "working_days": "个工作日",
+        "working_hours": "个工作小时",
+    },  # fmt: skip
     "duration": "{n} {unit}",
     "ascending": "{f} 升序",
     "descending": "{f} 降序",
@@ -95,19 +123,33 @@ _ZH = {
         "below": "少于 {n}",
         "above": "多于 {n}",
         "level": "{d} 后：{a}",
-        "on": {"transition": "执行流转“{n}”时", "entered": "进入状态“{n}”时",
-               "approved": "流转“{n}”审批通过时", "rejected": "流转“{n}”审批被驳回时"},
+        "on": {
+            "transition": "执行流转“{n}”时",
+            "entered": "进入状态“{n}”时",
+            "approved": "流转“{n}”审批通过时",
+            "rejected": "流转“{n}”审批被驳回时",
+        },
     },  # fmt: skip
     "per": {"organisation": "全公司", "department": "部门", "owner": "负责人"},
     "per_top": {"organisation": "全公司", "department": "每个部门", "owner": "每位负责人"},
-    "action": {"notify": "通知 {who}（{ch}）", "escalate": "逐级上报 {who}",
-               "task": "给 {who} 建任务{due}", "reassign": "把记录转给 {who}",
-               "set": "设置 {f}", "webhook": "调用 Webhook {t}"},  # fmt: skip
+    "action": {
+        "notify": "通知 {who}（{ch}）",
+        "escalate": "逐级上报 {who}",
+        "task": "给 {who} 建任务{due}",
+        "reassign": "把记录转给 {who}",
+        "set": "设置 {f}",
+        "webhook": "调用 Webhook {t}",
+    },  # fmt: skip
     "channels": {"inbox": "站内信", "email": "邮件", "sms": "短信", "webhook": "Webhook"},
     "due": "，期限 {d}",
     "rollout": "发布阶段：{r}",
-    "rollouts": {"draft": "草稿（不运行）", "dry_run": "试运行（只记录，不发送）",
-                 "canary": "试点", "active": "已启用", "paused": "已暂停"},  # fmt: skip
+    "rollouts": {
+        "draft": "草稿（不运行）",
+        "dry_run": "试运行（只记录，不发送）",
+        "canary": "试点",
+        "active": "已启用",
+        "paused": "已暂停",
+    },  # fmt: skip
     "caps": "；每次最多 {run}，每天最多 {day}",
     "message": "提示：{m}",
 }
@@ -154,12 +196,20 @@ _EN = {
     "mode_n": "at least {n} approve",
     "on_reject": "a rejection returns it to {s}",
     "final": " (final)",
-    "on_match": {"allow": "allowed", "warn": "warns", "block": "refused",
-                 "conflict": "opens a conflict case"},  # fmt: skip
+    "on_match": {
+        "allow": "allowed",
+        "warn": "warns",
+        "block": "refused",
+        "conflict": "opens a conflict case",
+    },  # fmt: skip
     "act": {a: a for a in ACTIONS},
-    "scope": {"own": "records they own", "department": "their department's records",
-              "department_tree": "records of their department and below",
-              "all": "all records", "where": "records where {c}"},  # fmt: skip
+    "scope": {
+        "own": "records they own",
+        "department": "their department's records",
+        "department_tree": "records of their department and below",
+        "all": "all records",
+        "where": "records where {c}",
+    },  # fmt: skip
     "perm": "{role}: may {acts}; sees {scope}",
     "no_acts": "nothing",
     "fields_read": "; reads only {f}",
@@ -167,19 +217,36 @@ _EN = {
     "fields_write": "; writes only {f}",
     "fields_write_except": "; cannot write {f}",
     "tr": "; transitions: {t}",
-    "party": {"owner": "the owner", "owner_manager": "the owner's manager",
-              "creator": "the creator"},  # fmt: skip
+    "party": {
+        "owner": "the owner",
+        "owner_manager": "the owner's manager",
+        "creator": "the creator",
+    },  # fmt: skip
     "role_in_dept": "{r} of the owner's department",
     "role_any": "{r}",
     "user_field": "the user in '{f}'",
     "users": "users {u}",
     "record_field": "the customer ({f})",
     "where": "applies to records where {c}",
-    "system": {"id": "ID", "created_at": "Created at", "updated_at": "Updated at",
-               "created_by": "Created by", "updated_by": "Updated by", "owner": "Owner",
-               "department": "Department", "status": "Status", "archived_at": "Archived at"},
-    "units": {"minutes": "minute", "hours": "hour", "days": "day", "weeks": "week",
-              "working_days": "working day", "working_hours": "working hour"},  # fmt: skip
+    "system": {
+        "id": "ID",
+        "created_at": "Created at",
+        "updated_at": "Updated at",
+        "created_by": "Created by",
+        "updated_by": "Updated by",
+        "owner": "Owner",
+        "department": "Department",
+        "status": "Status",
+        "archived_at": "Archived at",
+    },
+    "units": {
+        "minutes": "minute",
+        "hours": "hour",
+        "days": "day",
+        "weeks": "week",
+        "working_days": "working day",
+        "working_hours": "working hour",
+    },  # fmt: skip
     "duration": "{n} {unit}",
     "ascending": "{f}, ascending",
     "descending": "{f}, descending",
@@ -197,23 +264,37 @@ _EN = {
         "below": "below {n}",
         "above": "above {n}",
         "level": "after {d}: {a}",
-        "on": {"transition": "when the transition '{n}' is made",
-               "entered": "when a record enters '{n}'", "approved": "when '{n}' is approved",
-               "rejected": "when '{n}' is rejected"},
+        "on": {
+            "transition": "when the transition '{n}' is made",
+            "entered": "when a record enters '{n}'",
+            "approved": "when '{n}' is approved",
+            "rejected": "when '{n}' is rejected",
+        },
     },  # fmt: skip
     "per": {"organisation": "organisation", "department": "department", "owner": "owner"},
-    "per_top": {"organisation": "whole organisation", "department": "per department",
-                "owner": "per owner"},  # fmt: skip
-    "action": {"notify": "notify {who} ({ch})", "escalate": "escalate to {who}",
-               "task": "create a task for {who}{due}",
-               "reassign": "reassign the record to {who}", "set": "set {f}",
-               "webhook": "call webhook {t}"},  # fmt: skip
+    "per_top": {
+        "organisation": "whole organisation",
+        "department": "per department",
+        "owner": "per owner",
+    },  # fmt: skip
+    "action": {
+        "notify": "notify {who} ({ch})",
+        "escalate": "escalate to {who}",
+        "task": "create a task for {who}{due}",
+        "reassign": "reassign the record to {who}",
+        "set": "set {f}",
+        "webhook": "call webhook {t}",
+    },  # fmt: skip
     "channels": {"inbox": "inbox", "email": "email", "sms": "SMS", "webhook": "webhook"},
     "due": ", due in {d}",
     "rollout": "rollout: {r}",
-    "rollouts": {"draft": "draft (not run)", "dry_run": "dry run (logged, not sent)",
-                 "canary": "canary (pilot group only)", "active": "active",
-                 "paused": "paused"},  # fmt: skip
+    "rollouts": {
+        "draft": "draft (not run)",
+        "dry_run": "dry run (logged, not sent)",
+        "canary": "canary (pilot group only)",
+        "active": "active",
+        "paused": "paused",
+    },  # fmt: skip
     "caps": "; at most {run} per run, {day} per day",
     "message": "message: {m}",
 }

@@ -1,9 +1,10 @@
 """The approval state machine, as pure rules: request → steps → tasks.
 
-Functions take a ``RequestState`` (plain data loaded by the service) and a command, and
-return a ``Result``: the effects to persist, in order, and the state after them. Nothing
-here touches a database; the service (``approval_service.py``) locks, loads, calls these,
-writes the effects, the history and the outbox in one transaction.
+Functions take a ``RequestState`` (plain data loaded by the service; the data classes are
+in ``approval_state.py``) and a command, and return a ``Result``: the effects to persist,
+in order, and the state after them. Nothing here touches a database; the service
+(``approval_service.py``) locks, loads, calls these, and writes the effects, the history
+and the outbox in one transaction.
 
 Rules:
 
@@ -23,160 +24,43 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 
-from .snapshot import Definition
+from .approval_state import (
+    ACTIVE,
+    APPROVED,
+    CLOSED,
+    DECISIONS,
+    PENDING,
+    REJECTED,
+    RETURNED,
+    SKIPPED,
+    SOD,
+    SUPERSEDED,
+    TRANSFERRED,
+    VOID,
+    WAITING,
+    WITHDRAWN,
+    AddTask,
+    CloseRequest,
+    Facts,
+    Refusal,
+    RequestState,
+    Result,
+    SetStep,
+    SetTask,
+    StartStep,
+    StepState,
+    TaskState,
+)  # fmt: skip
 
 __all__ = [
     "PENDING", "APPROVED", "REJECTED", "WITHDRAWN", "VOID", "WAITING", "ACTIVE", "SKIPPED",
-    "RETURNED", "TRANSFERRED", "SUPERSEDED", "CLOSED", "Refusal", "TaskState", "StepState",
-    "RequestState", "Facts", "Result", "SetTask", "SetStep", "AddTask", "StartStep",
-    "CloseRequest", "initial_steps", "excluded", "choose", "start_step", "decide",
-    "withdraw", "return_to", "add_approver", "transfer", "void", "escalate", "open_task",
+    "RETURNED", "TRANSFERRED", "SUPERSEDED", "CLOSED", "DECISIONS", "SOD", "Refusal",
+    "TaskState", "StepState", "RequestState", "Facts", "Result", "SetTask", "SetStep",
+    "AddTask", "StartStep", "CloseRequest", "initial_steps", "next_step", "excluded", "choose",
+    "start_step", "open_task", "decide", "withdraw", "return_to", "add_approver", "transfer",
+    "void", "escalate",
 ]  # fmt: skip
-
-# request statuses
-PENDING, APPROVED, REJECTED, WITHDRAWN, VOID = "pending", "approved", "rejected", "withdrawn", "void"
-# step statuses (besides APPROVED / REJECTED)
-WAITING, ACTIVE, SKIPPED, RETURNED = "waiting", "active", "skipped", "returned"
-# task decisions besides APPROVED / REJECTED / RETURNED (None: open)
-TRANSFERRED, SUPERSEDED, CLOSED = "transferred", "superseded", "closed"
-DECISIONS = (APPROVED, REJECTED, RETURNED)
-
-SOD = {"submitter": "sod_submitter", "owner": "sod_owner", "editor": "sod_editor",
-       "same_approver_consecutive": "sod_consecutive"}  # fmt: skip
-
-
-class Refusal(Exception):
-    """A command the rules refuse; ``code`` keys a text in ``texts.py``."""
-
-    def __init__(self, code: str, **params: object):
-        self.code = code
-        self.params = params
-        super().__init__(code)
-
-
-@dataclass(frozen=True, slots=True)
-class TaskState:
-    id: int | None
-    step: int
-    approver: int
-    round: int = 0
-    acting: int | None = None
-    decision: str | None = None
-    decided_by: int | None = None
-    source: str = "resolved"  # resolved | added | transferred | escalated
-
-    @property
-    def open(self) -> bool:
-        return self.decision is None
-
-
-@dataclass(frozen=True, slots=True)
-class StepState:
-    index: int
-    status: str
-    round: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class RequestState:
-    id: int | None
-    status: str
-    definition: Definition
-    requested_by: int | None
-    owner: int | None
-    current_step: int | None = None
-    steps: tuple[StepState, ...] = ()
-    tasks: tuple[TaskState, ...] = ()
-
-    def step(self, index: int) -> StepState:
-        return self.steps[index]
-
-    def round_tasks(self, index: int) -> list[TaskState]:
-        """Tasks of the step's current round."""
-        rnd = self.steps[index].round
-        return [t for t in self.tasks if t.step == index and t.round == rnd]
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """Who is who for segregation of duties."""
-
-    submitter: int | None
-    owner: int | None
-    editors: frozenset[int] = frozenset()
-
-
-# --- effects --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SetTask:
-    task: TaskState  # identifies the task (id, or step/approver/round when new)
-    decision: str
-    decided_by: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SetStep:
-    index: int
-    status: str
-    round: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class AddTask:
-    task: TaskState
-    added_by: int | None = None
-    relaxed: tuple[str, ...] = ()  # segregation-of-duties rules relaxed for this approver
-
-
-@dataclass(frozen=True, slots=True)
-class StartStep:
-    index: int  # the service resolves its approvers and calls start_step
-
-
-@dataclass(frozen=True, slots=True)
-class CloseRequest:
-    status: str
-    current_step: int | None = None
-
-
-Effect = SetTask | SetStep | AddTask | StartStep | CloseRequest
-
-
-@dataclass
-class Result:
-    state: RequestState
-    effects: list[Effect] = field(default_factory=list)
-
-    def emit(self, effect: Effect) -> None:
-        self.effects.append(effect)
-        self.state = _apply(self.state, effect)
-
-
-def _apply(state: RequestState, e: Effect) -> RequestState:
-    if isinstance(e, SetTask):
-        tasks = tuple(replace(t, decision=e.decision, decided_by=e.decided_by)
-                      if _same(t, e.task) else t for t in state.tasks)  # fmt: skip
-        return replace(state, tasks=tasks)
-    if isinstance(e, SetStep):
-        steps = tuple(replace(s, status=e.status, round=e.round) if s.index == e.index else s
-                      for s in state.steps)  # fmt: skip
-        current = e.index if e.status == ACTIVE else state.current_step
-        return replace(state, steps=steps, current_step=current)
-    if isinstance(e, AddTask):
-        return replace(state, tasks=(*state.tasks, e.task))
-    if isinstance(e, CloseRequest):
-        return replace(state, status=e.status, current_step=e.current_step)
-    return state
-
-
-def _same(a: TaskState, b: TaskState) -> bool:
-    if a.id is not None or b.id is not None:
-        return a.id == b.id
-    return (a.step, a.approver, a.round, a.source) == (b.step, b.approver, b.round, b.source)
 
 
 # --- starting -------------------------------------------------------------------------------
@@ -193,7 +77,9 @@ def next_step(state: RequestState, after: int | None) -> int | None:
     return next((s.index for s in state.steps if s.index > start and s.status == WAITING), None)
 
 
-def excluded(state: RequestState, facts: Facts, index: int) -> tuple[dict[int, str], dict[int, tuple[str, ...]]]:
+def excluded(
+    state: RequestState, facts: Facts, index: int
+) -> tuple[dict[int, str], dict[int, tuple[str, ...]]]:
     """Who may not approve step ``index`` (user → text code), and whom ``allow`` lets through."""
     reasons: dict[int, list[str]] = {}
 
@@ -208,8 +94,11 @@ def excluded(state: RequestState, facts: Facts, index: int) -> tuple[dict[int, s
     for user in _previous_deciders(state, index):
         add(user, "same_approver_consecutive")
     allow = state.definition.allow
-    denied = {u: SOD[next(r for r in rules if r not in allow)]
-              for u, rules in reasons.items() if any(r not in allow for r in rules)}  # fmt: skip
+    denied = {
+        u: SOD[next(r for r in rules if r not in allow)]
+        for u, rules in reasons.items()
+        if any(r not in allow for r in rules)
+    }
     relaxed = {u: tuple(rules) for u, rules in reasons.items() if u not in denied}
     return denied, relaxed
 
@@ -219,11 +108,19 @@ def _previous_deciders(state: RequestState, index: int) -> set[int]:
     if not previous:
         return set()
     last = previous[-1]
-    return {t.decided_by for t in state.tasks if t.step == last.index and t.round == last.round
-            and t.decision == APPROVED and t.decided_by is not None}  # fmt: skip
+    return {
+        t.decided_by
+        for t in state.tasks
+        if t.step == last.index
+        and t.round == last.round
+        and t.decision == APPROVED
+        and t.decided_by is not None
+    }
 
 
-def choose(levels_per_party: Iterable[Sequence[Sequence[int]]], denied: Mapping[int, str]) -> list[int]:
+def choose(
+    levels_per_party: Iterable[Sequence[Sequence[int]]], denied: Mapping[int, str]
+) -> list[int]:
     """Per party, the first level (department, manager) with someone allowed; their union."""
     chosen: list[int] = []
     for levels in levels_per_party:
@@ -235,9 +132,14 @@ def choose(levels_per_party: Iterable[Sequence[Sequence[int]]], denied: Mapping[
     return chosen
 
 
-def start_step(state: RequestState, index: int, approvers: Sequence[int],
-               delegates: Mapping[int, int], denied: Mapping[int, str],
-               relaxed: Mapping[int, tuple[str, ...]]) -> Result:  # fmt: skip
+def start_step(
+    state: RequestState,
+    index: int,
+    approvers: Sequence[int],
+    delegates: Mapping[int, int],
+    denied: Mapping[int, str],
+    relaxed: Mapping[int, tuple[str, ...]],
+) -> Result:
     """Activate step ``index`` with its resolved ``approvers`` (delegates: user → delegate)."""
     step_def = state.definition.steps[index]
     if len(approvers) < step_def.needed:
@@ -268,8 +170,9 @@ def open_task(state: RequestState, actor: int, delegators: Iterable[int] = ()) -
     return mine[0]
 
 
-def decide(state: RequestState, actor: int, decision: str, facts: Facts,
-           delegators: Iterable[int] = ()) -> Result:  # fmt: skip
+def decide(
+    state: RequestState, actor: int, decision: str, facts: Facts, delegators: Iterable[int] = ()
+) -> Result:
     """Approve or reject the actor's task; close the step (and the request) when decided."""
     if decision not in (APPROVED, REJECTED):
         raise ValueError(decision)
@@ -343,7 +246,9 @@ def withdraw(state: RequestState, actor: int) -> Result:
     return result
 
 
-def return_to(state: RequestState, actor: int, index: int, delegators: Iterable[int] = ()) -> Result:
+def return_to(
+    state: RequestState, actor: int, index: int, delegators: Iterable[int] = ()
+) -> Result:
     """退回: send the request back to the earlier step ``index``, which starts again."""
     task = open_task(state, actor, delegators)
     current = task.step
@@ -360,27 +265,39 @@ def return_to(state: RequestState, actor: int, index: int, delegators: Iterable[
     return result
 
 
-def add_approver(state: RequestState, actor: int, user: int, facts: Facts,
-                 delegators: Iterable[int] = ()) -> Result:  # fmt: skip
+def add_approver(
+    state: RequestState, actor: int, user: int, facts: Facts, delegators: Iterable[int] = ()
+) -> Result:
     """加签: add ``user`` as a further approver of the current step."""
     task = open_task(state, actor, delegators)
     _check_newcomer(state, task.step, user, facts)
     result = Result(state)
-    result.emit(AddTask(TaskState(None, task.step, user, task.round, None, source="added"), actor,
-                        _relaxed_for(state, facts, task.step, user)))  # fmt: skip
+    result.emit(
+        AddTask(
+            TaskState(None, task.step, user, task.round, None, source="added"),
+            actor,
+            _relaxed_for(state, facts, task.step, user),
+        )
+    )
     return result
 
 
-def transfer(state: RequestState, actor: int, user: int, facts: Facts,
-             delegators: Iterable[int] = ()) -> Result:  # fmt: skip
+def transfer(
+    state: RequestState, actor: int, user: int, facts: Facts, delegators: Iterable[int] = ()
+) -> Result:
     """转交: hand the actor's task to ``user``."""
     task = open_task(state, actor, delegators)
     _check_newcomer(state, task.step, user, facts)
     result = Result(state)
     result.emit(SetTask(task, TRANSFERRED, actor))
     source = "escalated" if task.source == "escalated" else "transferred"
-    result.emit(AddTask(TaskState(None, task.step, user, task.round, None, source=source), actor,
-                        _relaxed_for(state, facts, task.step, user)))  # fmt: skip
+    result.emit(
+        AddTask(
+            TaskState(None, task.step, user, task.round, None, source=source),
+            actor,
+            _relaxed_for(state, facts, task.step, user),
+        )
+    )
     return result
 
 
@@ -419,6 +336,11 @@ def escalate(state: RequestState, users: Sequence[int], facts: Facts) -> Result:
     rnd = state.steps[index].round
     for user in users:
         if user not in denied and user not in present:
-            result.emit(AddTask(TaskState(None, index, user, rnd, None, source="escalated"), None,
-                                relaxed.get(user, ())))  # fmt: skip
+            result.emit(
+                AddTask(
+                    TaskState(None, index, user, rnd, None, source="escalated"),
+                    None,
+                    relaxed.get(user, ()),
+                )
+            )
     return result

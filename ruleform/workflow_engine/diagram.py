@@ -83,9 +83,13 @@ def _place(entity: Entity, locale: str) -> dict[str, _Box]:
         width = max(_width(states[s].label.get(locale, s)) + 28 for s in column)
         for row, name in enumerate(column):
             boxes[name] = _Box(x, PAD + 30 + row * (NODE_H + ROW_GAP), width)
-        labels = [_width(line, FONT - 2) for t in entity.transitions.values()
-                  for src in t.sources if where.get(src) == i and where.get(t.target, -1) > i
-                  for line in _edge_label(t, locale)]  # fmt: skip
+        labels = [
+            _width(line, FONT - 2)
+            for t in entity.transitions.values()
+            for src in t.sources
+            if where.get(src) == i and where.get(t.target, -1) > i
+            for line in _edge_label(t, locale)
+        ]
         x += width + max([COL_GAP, *(w + 40 for w in labels)])
     return boxes
 
@@ -131,17 +135,23 @@ def _document(body: str, width: float, height: float, title: str) -> str:
 
 
 def _marker(name: str, color: str) -> str:
-    return (f'<marker id="{name}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
-            f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
-            f'<path d="M0,0 L10,5 L0,10 z" fill="{color}"/></marker>')
+    return (
+        f'<marker id="{name}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
+        f'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" fill="{color}"/></marker>'
+    )
 
 
 def _entity_parts(entity: Entity, locale: str) -> tuple[str, float, float]:
     title = escape(entity.label.get(locale, entity.name))
     if entity.statuses is None:
         text = escape(_word("none", locale))
-        return f'<text x="{PAD}" y="{PAD + 10}" font-weight="bold">{title}</text>' \
-               f'<text x="{PAD}" y="{PAD + 34}">{text}</text>', 300, 80  # fmt: skip
+        return (
+            f'<text x="{PAD}" y="{PAD + 10}" font-weight="bold">{title}</text>'
+            f'<text x="{PAD}" y="{PAD + 34}">{text}</text>',
+            300,
+            80,
+        )
     boxes = _place(entity, locale)
     out = [f'<text x="{PAD}" y="{PAD}" font-weight="bold" font-size="{FONT + 2}">{title}</text>']
     bottom = max(b.y + b.h for b in boxes.values())
@@ -156,26 +166,36 @@ def _nodes(entity: Entity, boxes: dict[str, _Box], locale: str) -> list[str]:
     assert entity.statuses is not None
     out = []
     initial = boxes[entity.statuses.initial]
-    out.append(f'<circle cx="{initial.x - 14:.1f}" cy="{initial.cy:.1f}" r="5" fill="#333"/>'
-               f'<line x1="{initial.x - 9:.1f}" y1="{initial.cy:.1f}" x2="{initial.x:.1f}" '
-               f'y2="{initial.cy:.1f}" stroke="#333" marker-end="url(#arrow)"/>')  # fmt: skip
+    out.append(
+        f'<circle cx="{initial.x - 14:.1f}" cy="{initial.cy:.1f}" r="5" fill="#333"/>'
+        f'<line x1="{initial.x - 9:.1f}" y1="{initial.cy:.1f}" x2="{initial.x:.1f}" '
+        f'y2="{initial.cy:.1f}" stroke="#333" marker-end="url(#arrow)"/>'
+    )
     fills = {"won": "#e7f6ec", "lost": "#fdecec", "closed": "#eef0f3", "open": "#eef4ff"}
     for name, box in boxes.items():
         status = entity.statuses.states[name]
         label = escape(status.label.get(locale, name))
         fill = fills.get(status.category, "#eef4ff")
-        out.append(f'<g class="status" data-status="{escape(name)}"><rect x="{box.x:.1f}" '
-                   f'y="{box.y:.1f}" width="{box.w:.1f}" height="{box.h}" rx="8" fill="{fill}" '
-                   f'stroke="#345" stroke-width="{2.5 if status.final else 1.2}"/>')  # fmt: skip
+        out.append(
+            f'<g class="status" data-status="{escape(name)}"><rect x="{box.x:.1f}" '
+            f'y="{box.y:.1f}" width="{box.w:.1f}" height="{box.h}" rx="8" fill="{fill}" '
+            f'stroke="#345" stroke-width="{2.5 if status.final else 1.2}"/>'
+        )
         if status.final:
-            out.append(f'<rect x="{box.x + 3:.1f}" y="{box.y + 3:.1f}" width="{box.w - 6:.1f}" '
-                       f'height="{box.h - 6}" rx="6" fill="none" stroke="#345"/>')  # fmt: skip
-        out.append(f'<text x="{box.cx:.1f}" y="{box.cy + 4.5:.1f}" text-anchor="middle">{label}'
-                   f"<title>{escape(name)}</title></text></g>")  # fmt: skip
+            out.append(
+                f'<rect x="{box.x + 3:.1f}" y="{box.y + 3:.1f}" width="{box.w - 6:.1f}" '
+                f'height="{box.h - 6}" rx="6" fill="none" stroke="#345"/>'
+            )
+        out.append(
+            f'<text x="{box.cx:.1f}" y="{box.cy + 4.5:.1f}" text-anchor="middle">{label}'
+            f"<title>{escape(name)}</title></text></g>"
+        )
     return out
 
 
-def _edges(entity: Entity, boxes: dict[str, _Box], locale: str, bottom: float) -> tuple[list[str], float]:
+def _edges(
+    entity: Entity, boxes: dict[str, _Box], locale: str, bottom: float
+) -> tuple[list[str], float]:
     out: list[str] = []
     seen: dict[tuple[str, str], int] = {}
     leaving: dict[str, int] = {}
@@ -199,16 +219,20 @@ def _edges(entity: Entity, boxes: dict[str, _Box], locale: str, bottom: float) -
             color, marker = ("#b42318", "arrow-x") if t.exception else ("#555", "arrow")
             dash = ' stroke-dasharray="6 4"' if t.exception else ""
             width = 2 if t.approval is not None else 1.2
-            out.append(f'<g class="transition" data-transition="{escape(t.name)}">'
-                       f'<path d="{path}" fill="none" stroke="{color}" stroke-width="{width}"'
-                       f'{dash} marker-end="url(#{marker})"/>')  # fmt: skip
+            out.append(
+                f'<g class="transition" data-transition="{escape(t.name)}">'
+                f'<path d="{path}" fill="none" stroke="{color}" stroke-width="{width}"'
+                f'{dash} marker-end="url(#{marker})"/>'
+            )
             for i, line in enumerate(lines):
                 weight = ' font-weight="bold"' if i == 1 else ""
                 fill = "#1f5f3a" if i == 1 else color
-                out.append(f'<text x="{lx:.1f}" y="{ly + i * 15:.1f}" text-anchor="middle" '
-                           f'font-size="{FONT - 2}" fill="{fill}"{weight} '
-                           f'paint-order="stroke" stroke="#fff" stroke-width="3">'
-                           f"{escape(line)}</text>")  # fmt: skip
+                out.append(
+                    f'<text x="{lx:.1f}" y="{ly + i * 15:.1f}" text-anchor="middle" '
+                    f'font-size="{FONT - 2}" fill="{fill}"{weight} '
+                    f'paint-order="stroke" stroke="#fff" stroke-width="3">'
+                    f"{escape(line)}</text>"
+                )
             out.append("</g>")
     return out, lowest
 
@@ -225,10 +249,16 @@ def _route(a: _Box, b: _Box, n: int, bottom: float, k: int = 0) -> tuple[str, fl
     if b.x == a.x:  # same column: an arc on the right
         x1, y1, x2, y2 = a.x + a.w, a.cy, b.x + b.w, b.cy
         bend = x1 + 60 + shift
-        return (f"M{x1:.1f},{y1:.1f} C{bend:.1f},{y1:.1f} {bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}",
-                bend, (y1 + y2) / 2)  # fmt: skip
+        return (
+            f"M{x1:.1f},{y1:.1f} C{bend:.1f},{y1:.1f} {bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}",
+            bend,
+            (y1 + y2) / 2,
+        )
     # backward: from the bottom of a, below every box, to the bottom of b
     depth = bottom + 40 + n * 26
     x1, y1, x2, y2 = a.cx + 10, a.y + a.h, b.cx - 10, b.y + b.h
-    return (f"M{x1:.1f},{y1:.1f} C{x1:.1f},{depth:.1f} {x2:.1f},{depth:.1f} {x2:.1f},{y2:.1f}",
-            (x1 + x2) / 2, (y1 + y2) / 8 + depth * 0.75 + 14)  # the curve's lowest point  # fmt: skip
+    return (
+        f"M{x1:.1f},{y1:.1f} C{x1:.1f},{depth:.1f} {x2:.1f},{depth:.1f} {x2:.1f},{y2:.1f}",
+        (x1 + x2) / 2,
+        (y1 + y2) / 8 + depth * 0.75 + 14,
+    )  # the curve's lowest point

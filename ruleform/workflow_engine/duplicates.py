@@ -26,41 +26,67 @@ from .texts import wf_text
 __all__ = ["refresh_keys", "matches", "check_write", "open_conflicts"]
 
 
-def refresh_keys(runtime: Any, conn: Connection, entity: Entity, record: Mapping[str, Any],
-                 changed: set[str] | None = None) -> None:  # fmt: skip
+def refresh_keys(
+    runtime: Any,
+    conn: Connection,
+    entity: Entity,
+    record: Mapping[str, Any],
+    changed: set[str] | None = None,
+) -> None:
     """Store the record's key per rule (only rules whose fields are in ``changed``)."""
     table = runtime.system_table("duplicate_keys")
     for rule in entity.duplicates:
         if changed is not None and not changed & {k.field for k in rule.match}:
             continue
-        conn.execute(table.delete().where(table.c.entity == entity.name, table.c.rule == rule.name,
-                                          table.c.record_id == record["id"]))  # fmt: skip
+        conn.execute(
+            table.delete().where(
+                table.c.entity == entity.name,
+                table.c.rule == rule.name,
+                table.c.record_id == record["id"],
+            )
+        )
         key = rule_key(rule, record)
         if key is not None:
-            conn.execute(table.insert().values(entity=entity.name, rule=rule.name,
-                                               record_id=record["id"], key_hash=key))  # fmt: skip
+            conn.execute(
+                table.insert().values(
+                    entity=entity.name, rule=rule.name, record_id=record["id"], key_hash=key
+                )
+            )
 
 
-def matches(runtime: Any, conn: Connection, entity: Entity, rule: DuplicateRule,
-            record: Mapping[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
+def matches(
+    runtime: Any, conn: Connection, entity: Entity, rule: DuplicateRule, record: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     """Live records matching ``record`` under ``rule``, earliest entered first."""
     key = rule_key(rule, record)
     if key is None:
         return []
     keys, table = runtime.system_table("duplicate_keys"), runtime.table(entity)
     query = (
-        sa.select(table).join(keys, keys.c.record_id == table.c.id)
-        .where(keys.c.entity == entity.name, keys.c.rule == rule.name, keys.c.key_hash == key,
-               table.c.archived.is_(False))
-        .order_by(table.c.created_at, table.c.id).limit(20)
-    )  # fmt: skip
+        sa.select(table)
+        .join(keys, keys.c.record_id == table.c.id)
+        .where(
+            keys.c.entity == entity.name,
+            keys.c.rule == rule.name,
+            keys.c.key_hash == key,
+            table.c.archived.is_(False),
+        )
+        .order_by(table.c.created_at, table.c.id)
+        .limit(20)
+    )
     if record.get("id") is not None:
         query = query.where(table.c.id != record["id"])
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def check_write(runtime: Any, conn: Connection, actor: Actor, entity: Entity,
-                record: Mapping[str, Any], changed: set[str] | None) -> list[str]:  # fmt: skip
+def check_write(
+    runtime: Any,
+    conn: Connection,
+    actor: Actor,
+    entity: Entity,
+    record: Mapping[str, Any],
+    changed: set[str] | None,
+) -> list[str]:
     """Before a write: ``block`` rules refuse it; ``warn`` (and ``conflict``) give warnings.
 
     On create (``changed`` is None) a ``conflict`` rule with a case is left to
@@ -82,7 +108,9 @@ def check_write(runtime: Any, conn: Connection, actor: Actor, entity: Entity,
             errors.setdefault(rule.match[0].field, []).append(text)
         elif rule.on_match == "conflict" and changed is None and rule.case is not None:
             if _same_owner(found[0], record):
-                warnings.append(wf_text("duplicate_own", locale, rule=rule.label.get(locale, rule.name)))
+                warnings.append(
+                    wf_text("duplicate_own", locale, rule=rule.label.get(locale, rule.name))
+                )
             else:
                 warnings.append(text)
         else:
@@ -92,8 +120,9 @@ def check_write(runtime: Any, conn: Connection, actor: Actor, entity: Entity,
     return warnings
 
 
-def open_conflicts(runtime: Any, conn: Connection, entity: Entity, record: Mapping[str, Any],
-                   now: datetime) -> list[int]:  # fmt: skip
+def open_conflicts(
+    runtime: Any, conn: Connection, entity: Entity, record: Mapping[str, Any], now: datetime
+) -> list[int]:
     """After a create: a conflict case per matching ``conflict`` rule (R17); their ids."""
     opened = []
     for rule in entity.duplicates:
@@ -115,8 +144,15 @@ def _message(rule: DuplicateRule, locale: str) -> str:
     return wf_text("duplicate_found", locale, rule=rule.label.get(locale, rule.name))
 
 
-def _open_case(runtime: Any, conn: Connection, entity: Entity, rule: DuplicateRule,
-               existing: Mapping[str, Any], new: Mapping[str, Any], now: datetime) -> int:  # fmt: skip
+def _open_case(
+    runtime: Any,
+    conn: Connection,
+    entity: Entity,
+    rule: DuplicateRule,
+    existing: Mapping[str, Any],
+    new: Mapping[str, Any],
+    now: datetime,
+) -> int:
     """Create the case record as the system, through the record service (the one write path)."""
     from ..platform.records.service import RecordService
     from .service import WorkflowService
@@ -124,8 +160,10 @@ def _open_case(runtime: Any, conn: Connection, entity: Entity, rule: DuplicateRu
     assert rule.case is not None
     target = runtime.entity(rule.case.entity)
     locale = runtime.rulebook.default_locale
-    values = {name: _source(source, rule, entity, existing, new, locale, target.fields.get(name))
-              for name, source in rule.case.fields.items()}  # fmt: skip
+    values = {
+        name: _source(source, rule, entity, existing, new, locale, target.fields.get(name))
+        for name, source in rule.case.fields.items()
+    }
     if target.owner:
         values.setdefault("owner", existing.get("owner"))
     if target.department:
@@ -137,19 +175,44 @@ def _open_case(runtime: Any, conn: Connection, entity: Entity, rule: DuplicateRu
     stored = workflow.load(target, view.id, scoped=False)
     if fixed:  # read-only fields are the engine's to fill, like a transition's `set`
         stored = workflow.write_row(target, stored, fixed, now)
-        workflow.books.history(target.name, view.id, "update", {k: (None, v) for k, v in fixed.items()},
-                               None, now, conflict_rule=rule.name)  # fmt: skip
-    workflow.books.event("conflict", rule.name, entity.name, new["id"], view.id,
-                         {"case_entity": target.name, "case_id": view.id,
-                          "existing_id": existing["id"], "existing_owner": existing.get("owner"),
-                          "claimant": new.get("owner")}, now)  # fmt: skip
+        workflow.books.history(
+            target.name,
+            view.id,
+            "update",
+            {k: (None, v) for k, v in fixed.items()},
+            None,
+            now,
+            conflict_rule=rule.name,
+        )
+    workflow.books.event(
+        "conflict",
+        rule.name,
+        entity.name,
+        new["id"],
+        view.id,
+        {
+            "case_entity": target.name,
+            "case_id": view.id,
+            "existing_id": existing["id"],
+            "existing_owner": existing.get("owner"),
+            "claimant": new.get("owner"),
+        },
+        now,
+    )
     if rule.case.auto_transition:
         workflow.apply(target.name, view.id, rule.case.auto_transition, {}, stored["row_version"])
     return view.id
 
 
-def _source(source: str, rule: DuplicateRule, entity: Entity, existing: Mapping[str, Any],
-            new: Mapping[str, Any], locale: str, field: Any) -> Any:  # fmt: skip
+def _source(
+    source: str,
+    rule: DuplicateRule,
+    entity: Entity,
+    existing: Mapping[str, Any],
+    new: Mapping[str, Any],
+    locale: str,
+    field: Any,
+) -> Any:
     if source == "rule":
         return rule.name
     if source == "summary":

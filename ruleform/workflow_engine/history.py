@@ -36,48 +36,130 @@ class Books:
     def _t(self, name: str) -> sa.Table:
         return self.rt.system_table(name)
 
-    def history(self, entity: str, record_id: int, action: str, changes: dict[str, Any],
-                user_id: int | None, now: datetime, **workflow: Any) -> None:  # fmt: skip
+    def history(
+        self,
+        entity: str,
+        record_id: int,
+        action: str,
+        changes: dict[str, Any],
+        user_id: int | None,
+        now: datetime,
+        **workflow: Any,
+    ) -> None:
         """One timeline entry; ``workflow`` details go under ``changes['_workflow']``."""
         body = {k: [to_json(v[0]), to_json(v[1])] for k, v in changes.items()}
         details = {k: to_json(v) for k, v in workflow.items() if v not in (None, "", [], {})}
         if details:
             body["_workflow"] = details
-        self.conn.execute(self._t("record_history").insert().values(
-            entity=entity, record_id=record_id, action=action, changes=body, user_id=user_id,
-            at=now, rulebook_version=self.rt.version))  # fmt: skip
+        self.conn.execute(
+            self._t("record_history")
+            .insert()
+            .values(
+                entity=entity,
+                record_id=record_id,
+                action=action,
+                changes=body,
+                user_id=user_id,
+                at=now,
+                rulebook_version=self.rt.version,
+            )
+        )
 
-    def log_transition(self, entity: str, record_id: int, transition: str, source: str | None,
-                       target: str, user_id: int | None, now: datetime, comment: str | None,
-                       reason: str | None, exception: bool, request_id: int | None) -> int:  # fmt: skip
+    def log_transition(
+        self,
+        entity: str,
+        record_id: int,
+        transition: str,
+        source: str | None,
+        target: str,
+        user_id: int | None,
+        now: datetime,
+        comment: str | None,
+        reason: str | None,
+        exception: bool,
+        request_id: int | None,
+    ) -> int:
         t = self._t("transition_log")
-        return self.conn.execute(t.insert().values(
-            entity=entity, record_id=record_id, transition=transition, from_status=source,
-            to_status=target, user_id=user_id, at=now, comment=comment, reason=reason,
-            exception=exception, request_id=request_id, rulebook_version=self.rt.version,
-        ).returning(t.c.id)).scalar_one()  # fmt: skip
+        return self.conn.execute(
+            t.insert()
+            .values(
+                entity=entity,
+                record_id=record_id,
+                transition=transition,
+                from_status=source,
+                to_status=target,
+                user_id=user_id,
+                at=now,
+                comment=comment,
+                reason=reason,
+                exception=exception,
+                request_id=request_id,
+                rulebook_version=self.rt.version,
+            )
+            .returning(t.c.id)
+        ).scalar_one()
 
-    def enter_status(self, entity: str, record_id: int, status: str, now: datetime,
-                     user_id: int | None, transition: str | None) -> int:  # fmt: skip
+    def enter_status(
+        self,
+        entity: str,
+        record_id: int,
+        status: str,
+        now: datetime,
+        user_id: int | None,
+        transition: str | None,
+    ) -> int:
         """Close the current status period (if any) and open one for ``status``."""
         t = self._t("status_periods")
-        self.conn.execute(t.update().where(t.c.entity == entity, t.c.record_id == record_id,
-                                           t.c.left_at.is_(None)).values(left_at=now))  # fmt: skip
-        return self.conn.execute(t.insert().values(
-            entity=entity, record_id=record_id, status=status, entered_at=now, left_at=None,
-            entered_by=user_id, transition=transition).returning(t.c.id)).scalar_one()  # fmt: skip
+        self.conn.execute(
+            t.update()
+            .where(t.c.entity == entity, t.c.record_id == record_id, t.c.left_at.is_(None))
+            .values(left_at=now)
+        )
+        return self.conn.execute(
+            t.insert()
+            .values(
+                entity=entity,
+                record_id=record_id,
+                status=status,
+                entered_at=now,
+                left_at=None,
+                entered_by=user_id,
+                transition=transition,
+            )
+            .returning(t.c.id)
+        ).scalar_one()
 
-    def event(self, event: str, name: str, entity: str, record_id: int, key: Any,
-              payload: dict[str, Any], now: datetime, recipient: Any = None) -> bool:  # fmt: skip
+    def event(
+        self,
+        event: str,
+        name: str,
+        entity: str,
+        record_id: int,
+        key: Any,
+        payload: dict[str, Any],
+        now: datetime,
+        recipient: Any = None,
+    ) -> bool:
         """An outbox event ``<event>:<name>``; ``key`` makes its idempotency key unique."""
-        body = {"event": event, "name": name, "entity": entity, "record_id": record_id,
-                "at": to_json(now), "rulebook_version": self.rt.version,
-                **{k: to_json(v) for k, v in payload.items()}}  # fmt: skip
+        body = {
+            "event": event,
+            "name": name,
+            "entity": entity,
+            "record_id": record_id,
+            "at": to_json(now),
+            "rulebook_version": self.rt.version,
+            **{k: to_json(v) for k, v in payload.items()},
+        }
         message = OutboxMessage(
-            key=f"wf:{event}:{entity}:{record_id}:{key}", kind="event", channel="event",
-            payload=body, recipient=None if recipient is None else str(recipient),
-            entity=entity, record_id=record_id, rule=f"{event}:{name}"[:120],
-        )  # fmt: skip
+            key=f"wf:{event}:{entity}:{record_id}:{key}",
+            kind="event",
+            channel="event",
+            payload=body,
+            recipient=None if recipient is None else str(recipient),
+            entity=entity,
+            record_id=record_id,
+            rule=f"{event}:{name}"[:120],
+        )
         return enqueue(self.conn, self._t("outbox"), message, now)
 
 
@@ -87,8 +169,16 @@ def current_period(conn: Connection, table: sa.Table, entity: str, record_id: in
     SLA clocks (time rules) read ``entered_at`` here; records created before the workflow
     engine kept periods have none — fall back to the record's ``created_at``.
     """
-    row = conn.execute(
-        sa.select(table).where(table.c.entity == entity, table.c.record_id == record_id,
-                               table.c.left_at.is_(None)).order_by(table.c.id.desc()).limit(1)
-    ).mappings().first()  # fmt: skip
+    row = (
+        conn.execute(
+            sa.select(table)
+            .where(
+                table.c.entity == entity, table.c.record_id == record_id, table.c.left_at.is_(None)
+            )
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None

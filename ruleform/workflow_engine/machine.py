@@ -82,18 +82,22 @@ class Option:
             "name": t.name,
             "label": t.label.get(locale, t.name),
             "to": t.target,
-            "to_label": entity.statuses.states[t.target].label.get(locale) if entity.statuses else t.target,
+            "to_label": entity.statuses.states[t.target].label.get(locale)
+            if entity.statuses
+            else t.target,
             "allowed": self.allowed,
             "reasons": [r.to_json() for r in self.reasons],
             "requires": list(t.require),
             "missing": list(self.missing),
-            "hints": [wf_text("needs_field", locale, field=_field_label(entity, f, locale))
-                      for f in self.missing],
+            "hints": [
+                wf_text("needs_field", locale, field=_field_label(entity, f, locale))
+                for f in self.missing
+            ],
             "confirm": t.confirm.get(locale) if t.confirm else None,
             "approval": _approval_json(t, locale),
             "exception": t.exception,
             "needs_reason": t.exception,
-        }  # fmt: skip
+        }
 
 
 def outgoing(entity: Entity, status: str | None) -> list[Transition]:
@@ -137,8 +141,11 @@ def missing_required(t: Transition, record: Mapping[str, Any]) -> list[str]:
 
 
 def _not_permitted(entity: Entity, t: Transition, situation: Situation) -> Reason:
-    holders = [p.role for p in entity.permissions.values()
-               if t.name in p.transitions and (not t.roles or p.role in t.roles)]  # fmt: skip
+    holders = [
+        p.role
+        for p in entity.permissions.values()
+        if t.name in p.transitions and (not t.roles or p.role in t.roles)
+    ]
     locale = situation.locale
     if not holders:
         return Reason("not_permitted", wf_text("not_permitted_nobody", locale))
@@ -162,5 +169,12 @@ def _field_label(entity: Entity, name: str, locale: str) -> str:
 def _approval_json(t: Transition, locale: str) -> list[dict[str, Any]] | None:
     if t.approval is None:
         return None
-    return [{"name": s.name, "label": s.label.get(locale, s.name), "mode": s.mode,
-             "at_least": s.at_least} for s in t.approval.steps]  # fmt: skip
+    return [
+        {
+            "name": s.name,
+            "label": s.label.get(locale, s.name),
+            "mode": s.mode,
+            "at_least": s.at_least,
+        }
+        for s in t.approval.steps
+    ]

@@ -27,11 +27,34 @@ from ..metadata.model import DuplicateRule
 __all__ = ["NORMALISERS", "normalise", "rule_key"]
 
 _CN_SUFFIXES = (
-    "集团股份有限公司", "集团有限公司", "股份有限公司", "有限责任公司", "有限公司", "责任公司",
-    "分公司", "总公司", "子公司", "集团", "公司", "股份",
-)  # fmt: skip
-_EN_SUFFIXES = ("co", "ltd", "limited", "inc", "incorporated", "corp", "corporation",
-                "company", "group", "llc", "gmbh", "plc", "holdings")  # fmt: skip
+    "集团股份有限公司",
+    "集团有限公司",
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "责任公司",
+    "分公司",
+    "总公司",
+    "子公司",
+    "集团",
+    "公司",
+    "股份",
+)
+_EN_SUFFIXES = (
+    "co",
+    "ltd",
+    "limited",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "company",
+    "group",
+    "llc",
+    "gmbh",
+    "plc",
+    "holdings",
+)
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 

@@ -3,7 +3,7 @@ transaction as its cause, under a unique idempotency key.
 
 If the cause rolls back, so does the message; if it commits, the message is there even
 when Redis is down. Delivery (RQ jobs, retries, marking delivered) reads these rows later
-— see ``delivery.py``. Writing the same key twice is a no-op, which is what makes
+— see the ``delivery`` package. Writing the same key twice is a no-op, which is what makes
 "nothing sent twice" hold across retries, double clicks and catch-up ticks.
 """
 
@@ -52,6 +52,10 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("next_attempt_at", UTCDateTime),
         sa.Column("delivered_at", UTCDateTime),
         sa.Column("last_error", sa.Text),
+        # the delivery lease (delivery/drain.py): who holds the row and until when; a row whose
+        # lease has run out (a worker killed mid-delivery) is claimed again
+        sa.Column("claimed_by", sa.String(120)),
+        sa.Column("claimed_until", UTCDateTime),
         primary_key("outbox", "id"),
     )
     add_index(t, "idempotency_key", unique=True)

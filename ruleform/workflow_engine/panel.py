@@ -31,10 +31,18 @@ from ..platform.web import current_actor, current_runtime
 from .approval_queries import ApprovalQueries
 from .service import WorkflowService
 
-__all__ = ["transition_panel", "form_fields", "FieldInput"]
+__all__ = ["transition_panel", "form_fields", "FieldInput", "can_withdraw"]
 
-_INPUTS = {"date": "date", "datetime": "datetime-local", "integer": "number", "decimal": "number",
-           "money": "number", "email": "email", "url": "url", "phone": "tel"}  # fmt: skip
+_INPUTS = {
+    "date": "date",
+    "datetime": "datetime-local",
+    "integer": "number",
+    "decimal": "number",
+    "money": "number",
+    "email": "email",
+    "url": "url",
+    "phone": "tel",
+}
 
 
 def transition_panel(entity: Any, record: Any) -> Markup:
@@ -55,15 +63,30 @@ def transition_panel(entity: Any, record: Any) -> Markup:
         pending = wf.pending_request(name, stored["id"])
         queries = ApprovalQueries(runtime, conn, actor)
         request_info = queries.request(pending["id"]) if pending else None
-        people = queries.people() if any(_needs_people(model, o.transition) for o in options) else []
+        people = (
+            queries.people() if any(_needs_people(model, o.transition) for o in options) else []
+        )
     html = render_template(
-        "workflow/_panel.html", entity=model, record=stored, options=options,
-        pending=request_info, can_withdraw=_can_withdraw(request_info, actor.user_id),
-        fields={o.name: form_fields(model, o.transition, stored, actor.locale, people,
-                                    timezone=runtime.rulebook.timezone)
-                for o in options if o.allowed},
+        "workflow/_panel.html",
+        entity=model,
+        record=stored,
+        options=options,
+        pending=request_info,
+        can_withdraw=can_withdraw(request_info, actor.user_id),
+        fields={
+            o.name: form_fields(
+                model,
+                o.transition,
+                stored,
+                actor.locale,
+                people,
+                timezone=runtime.rulebook.timezone,
+            )
+            for o in options
+            if o.allowed
+        },
         locale=actor.locale,
-    )  # fmt: skip
+    )
     return Markup(html)
 
 
@@ -77,13 +100,16 @@ def _needs_people(entity: Entity, t: Transition) -> bool:
     return any(entity.fields[f].type == "user" for f in t.require if f in entity.fields)
 
 
-def _can_withdraw(info: Mapping[str, Any] | None, user_id: int | None) -> bool:
+def can_withdraw(info: Mapping[str, Any] | None, user_id: int | None) -> bool:
     if not info or info["status"] != "pending" or info["requested_by"] != user_id:
         return False
     if info["withdraw"] == "never":
         return False
-    decided = any(t["decision"] in ("approved", "rejected", "returned")
-                  for s in info["steps"] for t in s["tasks"])  # fmt: skip
+    decided = any(
+        t["decision"] in ("approved", "rejected", "returned")
+        for s in info["steps"]
+        for t in s["tasks"]
+    )
     return info["withdraw"] == "any_time" or not decided
 
 
@@ -91,9 +117,15 @@ class FieldInput(dict):
     """One input of a transition form: name, label, widget, choices, value, help."""
 
 
-def form_fields(entity: Entity, t: Transition, record: Mapping[str, Any], locale: str,
-                people: list[tuple[int, str]], given: Mapping[str, Any] | None = None,
-                timezone: str = "UTC") -> list[FieldInput]:  # fmt: skip
+def form_fields(
+    entity: Entity,
+    t: Transition,
+    record: Mapping[str, Any],
+    locale: str,
+    people: list[tuple[int, str]],
+    given: Mapping[str, Any] | None = None,
+    timezone: str = "UTC",
+) -> list[FieldInput]:
     """The inputs a transition asks for, prefilled with the record's (or the given) values."""
     result = []
     for name in t.require:
@@ -113,11 +145,17 @@ def form_fields(entity: Entity, t: Transition, record: Mapping[str, Any], locale
             widget, choices = "select", [(str(i), text) for i, text in people]
         elif f.type in _INPUTS:
             widget = _INPUTS[f.type]
-        result.append(FieldInput(
-            name=name, label=f.label.get(locale, name), help=f.help.get(locale) if f.help else "",
-            widget=widget, choices=choices, value=_shown(value, timezone),
-            step="any" if f.type in ("decimal", "money") else None,
-        ))  # fmt: skip
+        result.append(
+            FieldInput(
+                name=name,
+                label=f.label.get(locale, name),
+                help=f.help.get(locale) if f.help else "",
+                widget=widget,
+                choices=choices,
+                value=_shown(value, timezone),
+                step="any" if f.type in ("decimal", "money") else None,
+            )
+        )
     return result
 
 

@@ -42,9 +42,20 @@ class Organisation:
             return None
         if user_id not in self._user_cache:
             u = self.users
-            row = self.conn.execute(sa.select(u.c.id, u.c.username, u.c.display_name,
-                                              u.c.department_id, u.c.manager_id, u.c.active)
-                                    .where(u.c.id == user_id)).mappings().first()  # fmt: skip
+            row = (
+                self.conn.execute(
+                    sa.select(
+                        u.c.id,
+                        u.c.username,
+                        u.c.display_name,
+                        u.c.department_id,
+                        u.c.manager_id,
+                        u.c.active,
+                    ).where(u.c.id == user_id)
+                )
+                .mappings()
+                .first()
+            )
             self._user_cache[user_id] = dict(row) if row else None
         return self._user_cache[user_id]
 
@@ -53,22 +64,32 @@ class Organisation:
         if not wanted:
             return []
         u = self.users
-        found = set(self.conn.execute(sa.select(u.c.id).where(u.c.id.in_(wanted),
-                                                              u.c.active.is_(True))).scalars())
+        found = set(
+            self.conn.execute(
+                sa.select(u.c.id).where(u.c.id.in_(wanted), u.c.active.is_(True))
+            ).scalars()
+        )
         return [i for i in wanted if i in found]
 
     def by_username(self, names: Iterable[str]) -> list[int]:
         u = self.users
         lowered = [n.lower() for n in names]
-        rows = self.conn.execute(sa.select(u.c.id, u.c.username).where(
-            sa.func.lower(u.c.username).in_(lowered), u.c.active.is_(True))).all()  # fmt: skip
+        rows = self.conn.execute(
+            sa.select(u.c.id, u.c.username).where(
+                sa.func.lower(u.c.username).in_(lowered), u.c.active.is_(True)
+            )
+        ).all()
         order = {name: i for i, name in enumerate(lowered)}
         return [r.id for r in sorted(rows, key=lambda r: order[r.username.lower()])]
 
     def holders(self, role: str, department: int | None = None) -> list[int]:
         u, r = self.users, self.roles
-        query = (sa.select(u.c.id).join(r, r.c.user_id == u.c.id)
-                 .where(r.c.role == role, u.c.active.is_(True)).order_by(u.c.id))  # fmt: skip
+        query = (
+            sa.select(u.c.id)
+            .join(r, r.c.user_id == u.c.id)
+            .where(r.c.role == role, u.c.active.is_(True))
+            .order_by(u.c.id)
+        )
         if department is not None:
             query = query.where(u.c.department_id == department)
         return list(self.conn.execute(query).scalars())
@@ -79,8 +100,9 @@ class Organisation:
         d = self.departments
         while department is not None and department not in chain and len(chain) < _MAX_DEPTH:
             chain.append(department)
-            department = self.conn.execute(sa.select(d.c.parent_id).where(d.c.id == department)
-                                           ).scalar_one_or_none()  # fmt: skip
+            department = self.conn.execute(
+                sa.select(d.c.parent_id).where(d.c.id == department)
+            ).scalar_one_or_none()
         return chain
 
     def manager_of(self, user_id: int) -> int | None:
@@ -105,7 +127,11 @@ class Organisation:
         kind = party.kind
         if kind == "role" and party.in_owner_department:
             home = self._owner_department(record)
-            return [lvl for d in self.department_chain(home) if (lvl := self.holders(party.role or "", d))]
+            return [
+                lvl
+                for d in self.department_chain(home)
+                if (lvl := self.holders(party.role or "", d))
+            ]
         if kind == "role":
             return [self.holders(party.role or "")]
         if kind == "owner_manager":
@@ -145,9 +171,16 @@ class Organisation:
         if not ids:
             return {}
         d = self.delegations
-        rows = self.conn.execute(sa.select(d.c.user_id, d.c.delegate_id).where(
-            d.c.user_id.in_(ids), d.c.starts_at <= now, d.c.ends_at > now,
-            d.c.revoked_at.is_(None)).order_by(d.c.id)).all()  # fmt: skip
+        rows = self.conn.execute(
+            sa.select(d.c.user_id, d.c.delegate_id)
+            .where(
+                d.c.user_id.in_(ids),
+                d.c.starts_at <= now,
+                d.c.ends_at > now,
+                d.c.revoked_at.is_(None),
+            )
+            .order_by(d.c.id)
+        ).all()
         return {r.user_id: r.delegate_id for r in rows}
 
     def delegators(self, delegate: int | None, now: datetime) -> set[int]:
@@ -155,6 +188,13 @@ class Organisation:
         if delegate is None:
             return set()
         d = self.delegations
-        return set(self.conn.execute(sa.select(d.c.user_id).where(
-            d.c.delegate_id == delegate, d.c.starts_at <= now, d.c.ends_at > now,
-            d.c.revoked_at.is_(None))).scalars())  # fmt: skip
+        return set(
+            self.conn.execute(
+                sa.select(d.c.user_id).where(
+                    d.c.delegate_id == delegate,
+                    d.c.starts_at <= now,
+                    d.c.ends_at > now,
+                    d.c.revoked_at.is_(None),
+                )
+            ).scalars()
+        )

@@ -29,32 +29,50 @@ class WorkflowHooks:
     def before_create(self, service: Any, entity: Entity, row: Mapping[str, Any]) -> list[str]:
         return check_write(service.rt, service.conn, service.actor, entity, row, None)
 
-    def after_create(self, service: Any, entity: Entity, record: Mapping[str, Any],
-                     now: datetime) -> None:  # fmt: skip
+    def after_create(
+        self, service: Any, entity: Entity, record: Mapping[str, Any], now: datetime
+    ) -> None:
         from .history import Books
 
         refresh_keys(service.rt, service.conn, entity, record)
         if entity.statuses is not None:
             books = Books(service.rt, service.conn)
             user = service.actor.user_id
-            period = books.enter_status(entity.name, record["id"], record["status"], now, user, None)
-            books.event("entered", record["status"], entity.name, record["id"], period,
-                        {"to": record["status"], "by": user, "owner": record.get("owner"),
-                         "created": True}, now)  # fmt: skip
+            period = books.enter_status(
+                entity.name, record["id"], record["status"], now, user, None
+            )
+            books.event(
+                "entered",
+                record["status"],
+                entity.name,
+                record["id"],
+                period,
+                {"to": record["status"], "by": user, "owner": record.get("owner"), "created": True},
+                now,
+            )
         open_conflicts(service.rt, service.conn, entity, record, now)
 
-    def before_update(self, service: Any, entity: Entity, record: Mapping[str, Any],
-                      changed: set[str]) -> list[str]:  # fmt: skip
+    def before_update(
+        self, service: Any, entity: Entity, record: Mapping[str, Any], changed: set[str]
+    ) -> list[str]:
         return check_write(service.rt, service.conn, service.actor, entity, record, changed)
 
-    def after_update(self, service: Any, entity: Entity, record: Mapping[str, Any],
-                     changed: set[str], now: datetime) -> None:  # fmt: skip
+    def after_update(
+        self,
+        service: Any,
+        entity: Entity,
+        record: Mapping[str, Any],
+        changed: set[str],
+        now: datetime,
+    ) -> None:
         refresh_keys(service.rt, service.conn, entity, record, changed)
         if entity.statuses is not None and changed:
             _void_locked(service, entity, record, changed)
 
 
-def _void_locked(service: Any, entity: Entity, record: Mapping[str, Any], changed: set[str]) -> None:
+def _void_locked(
+    service: Any, entity: Entity, record: Mapping[str, Any], changed: set[str]
+) -> None:
     from .approval_service import ApprovalService
     from .service import WorkflowService
 

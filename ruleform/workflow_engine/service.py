@@ -55,28 +55,50 @@ class TransitionResult:
     warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "entity": self.entity, "id": self.record_id,
-                "status": self.status, "row_version": self.row_version,
-                "request_id": self.request_id, "warnings": self.warnings}  # fmt: skip
+        return {
+            "outcome": self.outcome,
+            "entity": self.entity,
+            "id": self.record_id,
+            "status": self.status,
+            "row_version": self.row_version,
+            "request_id": self.request_id,
+            "warnings": self.warnings,
+        }
 
 
-def apply_transition(runtime: Runtime, conn: Connection, actor: Actor, entity: str,
-                     record_id: Any, transition: str, payload: Mapping[str, Any] | None = None,
-                     expected_version: int | None = None, *, comment: str | None = None,
-                     reason: str | None = None) -> TransitionResult:  # fmt: skip
+def apply_transition(
+    runtime: Runtime,
+    conn: Connection,
+    actor: Actor,
+    entity: str,
+    record_id: Any,
+    transition: str,
+    payload: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+    *,
+    comment: str | None = None,
+    reason: str | None = None,
+) -> TransitionResult:
     """Take ``transition`` on the record (or open its approval request); one transaction.
 
     ``payload`` holds the values of the transition's ``require`` fields; ``comment`` and
     ``reason`` (required for exceptions, R48) may also be given in it under those names
     when no required field is called so.
     """
-    return WorkflowService(runtime, conn, actor).apply(entity, record_id, transition,
-                                                       payload or {}, expected_version,
-                                                       comment=comment, reason=reason)  # fmt: skip
+    return WorkflowService(runtime, conn, actor).apply(
+        entity,
+        record_id,
+        transition,
+        payload or {},
+        expected_version,
+        comment=comment,
+        reason=reason,
+    )
 
 
-def available_transitions(runtime: Runtime, conn: Connection, actor: Actor, entity: str,
-                          record_id: Any) -> tuple[dict[str, Any], list[Option]]:  # fmt: skip
+def available_transitions(
+    runtime: Runtime, conn: Connection, actor: Actor, entity: str, record_id: Any
+) -> tuple[dict[str, Any], list[Option]]:
     """The record and every transition leaving its status, with reasons where unavailable."""
     return WorkflowService(runtime, conn, actor).options(entity, record_id)
 
@@ -102,8 +124,9 @@ class WorkflowService:
             raise NotFound(name)
         return entity
 
-    def load(self, entity: Entity, record_id: Any, lock: bool = False,
-             scoped: bool = True) -> dict[str, Any]:  # fmt: skip
+    def load(
+        self, entity: Entity, record_id: Any, lock: bool = False, scoped: bool = True
+    ) -> dict[str, Any]:
         """The stored record (NotFound if missing or, when ``scoped``, not readable)."""
         try:
             record_id = int(record_id)
@@ -120,11 +143,16 @@ class WorkflowService:
             raise NotFound(entity.name)
         return dict(row)
 
-    def eval_context(self, actor: Actor | None = None, previous: Mapping | None = None,
-                     now: datetime | None = None) -> EvalContext:  # fmt: skip
+    def eval_context(
+        self,
+        actor: Actor | None = None,
+        previous: Mapping | None = None,
+        now: datetime | None = None,
+    ) -> EvalContext:
         """Conditions may count related records and follow references (read as the system)."""
-        ctx = self.rt.eval_context(actor or self.actor, previous=dict(previous or {}) or None,
-                                   now=now)  # fmt: skip
+        ctx = self.rt.eval_context(
+            actor or self.actor, previous=dict(previous or {}) or None, now=now
+        )
         ctx.related = self._related
         ctx.lookup = self._lookup
         return ctx
@@ -140,14 +168,24 @@ class WorkflowService:
 
     def pending_request(self, entity: str, record_id: int) -> Mapping[str, Any] | None:
         r = self.rt.system_table("approval_requests")
-        return self.conn.execute(sa.select(r).where(
-            r.c.entity == entity, r.c.record_id == record_id, r.c.status == "pending",
-        )).mappings().first()  # fmt: skip
+        return (
+            self.conn.execute(
+                sa.select(r).where(
+                    r.c.entity == entity,
+                    r.c.record_id == record_id,
+                    r.c.status == "pending",
+                )
+            )
+            .mappings()
+            .first()
+        )
 
-    def situation(self, entity: Entity, record: Mapping[str, Any], ctx: EvalContext,
-                  pending: bool) -> Situation:  # fmt: skip
-        permitted = frozenset(n for n in entity.transitions
-                              if self.policy.can_transition(self.actor, entity, n))  # fmt: skip
+    def situation(
+        self, entity: Entity, record: Mapping[str, Any], ctx: EvalContext, pending: bool
+    ) -> Situation:
+        permitted = frozenset(
+            n for n in entity.transitions if self.policy.can_transition(self.actor, entity, n)
+        )
         return Situation(record, permitted, ctx, self.locale, pending, self.rt.rulebook.roles)
 
     def options(self, entity_name: str, record_id: Any) -> tuple[dict[str, Any], list[Option]]:
@@ -157,14 +195,23 @@ class WorkflowService:
         if entity.statuses is None:
             return stored, []
         pending = self.pending_request(entity.name, stored["id"]) is not None
-        return stored, options(entity, self.situation(entity, stored, self.eval_context(
-            previous=stored), pending))  # fmt: skip
+        return stored, options(
+            entity, self.situation(entity, stored, self.eval_context(previous=stored), pending)
+        )
 
     # --- applying ------------------------------------------------------------------------------
 
-    def apply(self, entity_name: str, record_id: Any, name: str, payload: Mapping[str, Any],
-              expected_version: int | None, *, comment: str | None = None,
-              reason: str | None = None) -> TransitionResult:  # fmt: skip
+    def apply(
+        self,
+        entity_name: str,
+        record_id: Any,
+        name: str,
+        payload: Mapping[str, Any],
+        expected_version: int | None,
+        *,
+        comment: str | None = None,
+        reason: str | None = None,
+    ) -> TransitionResult:
         """Check and take transition ``name``; with an approval, open the request instead."""
         entity = self.entity(entity_name)
         t = entity.transitions.get(name)
@@ -190,9 +237,18 @@ class WorkflowService:
         final = self.target_record(entity, t, record, ctx)
         self.validate(entity, final, ctx)
         updates = {k: final.get(k) for k in entity.fields if final.get(k) != stored.get(k)}
-        new = self.change_status(entity, stored, t.name, t.target, updates, now=utcnow(),
-                                 by=self.actor.user_id, comment=comment, reason=reason,
-                                 exception=t.exception)  # fmt: skip
+        new = self.change_status(
+            entity,
+            stored,
+            t.name,
+            t.target,
+            updates,
+            now=utcnow(),
+            by=self.actor.user_id,
+            comment=comment,
+            reason=reason,
+            exception=t.exception,
+        )
         return TransitionResult("done", entity.name, new["id"], new["status"], new["row_version"])
 
     def _check_version(self, stored: Mapping[str, Any], expected: Any) -> None:
@@ -205,9 +261,14 @@ class WorkflowService:
         if expected != stored["row_version"]:
             raise VersionConflict(message("version_conflict", self.locale), stored["row_version"])
 
-    def _parse(self, entity: Entity, t: Transition, payload: Mapping[str, Any],
-               comment: str | None, reason: str | None
-               ) -> tuple[dict[str, Any], str | None, str | None]:  # fmt: skip
+    def _parse(
+        self,
+        entity: Entity,
+        t: Transition,
+        payload: Mapping[str, Any],
+        comment: str | None,
+        reason: str | None,
+    ) -> tuple[dict[str, Any], str | None, str | None]:
         """The ``require`` values (parsed like any write), the comment and the reason."""
         errors: dict[str, list[str]] = {}
         values: dict[str, Any] = {}
@@ -223,8 +284,11 @@ class WorkflowService:
             try:
                 values[key] = parse_value(f, raw, tz)
             except ValueError_ as exc:
-                text = (f.pattern_message.get(self.locale) if exc.code == "pattern"
-                        and f.pattern_message else message(exc.code, self.locale, **exc.params))
+                text = (
+                    f.pattern_message.get(self.locale)
+                    if exc.code == "pattern" and f.pattern_message
+                    else message(exc.code, self.locale, **exc.params)
+                )
                 errors.setdefault(key, []).append(text)
         comment = _text(comment if comment is not None else meta.get("comment"))
         reason = _text(reason if reason is not None else meta.get("reason"))
@@ -239,8 +303,9 @@ class WorkflowService:
         if missing:
             raise FieldErrors({f: [message("required", self.locale)] for f in missing})
 
-    def target_record(self, entity: Entity, t: Transition, record: Mapping[str, Any],
-                      ctx: EvalContext) -> dict[str, Any]:  # fmt: skip
+    def target_record(
+        self, entity: Entity, t: Transition, record: Mapping[str, Any], ctx: EvalContext
+    ) -> dict[str, Any]:
         """The record after ``t``: its ``set`` updates, computed fields, the new status."""
         final = dict(record)
         for name, expr in t.set.items():
@@ -263,25 +328,64 @@ class WorkflowService:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def change_status(self, entity: Entity, stored: Mapping[str, Any], transition: str,
-                      target: str, updates: Mapping[str, Any], *, now: datetime,
-                      by: int | None, comment: str | None = None, reason: str | None = None,
-                      exception: bool = False, request_id: int | None = None) -> dict[str, Any]:  # fmt: skip
+    def change_status(
+        self,
+        entity: Entity,
+        stored: Mapping[str, Any],
+        transition: str,
+        target: str,
+        updates: Mapping[str, Any],
+        *,
+        now: datetime,
+        by: int | None,
+        comment: str | None = None,
+        reason: str | None = None,
+        exception: bool = False,
+        request_id: int | None = None,
+    ) -> dict[str, Any]:
         """Write the new status (and updates), the log, the status period, history, events."""
         user = by
         values = {**updates, "status": target, "updated_at": now, "updated_by": user}
         new = self.write_row(entity, stored, values, now)
         source = stored.get("status")
-        log_id = self.books.log_transition(entity.name, stored["id"], transition, source, target,
-                                           user, now, comment, reason, exception, request_id)  # fmt: skip
+        log_id = self.books.log_transition(
+            entity.name,
+            stored["id"],
+            transition,
+            source,
+            target,
+            user,
+            now,
+            comment,
+            reason,
+            exception,
+            request_id,
+        )
         period = self.books.enter_status(entity.name, stored["id"], target, now, user, transition)
         changes = {"status": (source, target)}
         changes.update({k: (stored.get(k), v) for k, v in updates.items()})
-        self.books.history(entity.name, stored["id"], "transition", changes, user, now,
-                           transition=transition, comment=comment, reason=reason,
-                           request=request_id, exception=exception or None)  # fmt: skip
-        payload = {"transition": transition, "from": source, "to": target, "by": user,
-                   "request_id": request_id, "exception": exception, "owner": new.get("owner")}  # fmt: skip
+        self.books.history(
+            entity.name,
+            stored["id"],
+            "transition",
+            changes,
+            user,
+            now,
+            transition=transition,
+            comment=comment,
+            reason=reason,
+            request=request_id,
+            exception=exception or None,
+        )
+        payload = {
+            "transition": transition,
+            "from": source,
+            "to": target,
+            "by": user,
+            "request_id": request_id,
+            "exception": exception,
+            "owner": new.get("owner"),
+        }
         self.books.event("transition", transition, entity.name, stored["id"], log_id, payload, now)
         self.books.event("entered", target, entity.name, stored["id"], period, payload, now)
         if updates:
@@ -290,15 +394,25 @@ class WorkflowService:
             refresh_keys(self.rt, self.conn, entity, new, set(updates))
         return new
 
-    def write_row(self, entity: Entity, stored: Mapping[str, Any], values: Mapping[str, Any],
-                  now: datetime) -> dict[str, Any]:  # fmt: skip
+    def write_row(
+        self, entity: Entity, stored: Mapping[str, Any], values: Mapping[str, Any], now: datetime
+    ) -> dict[str, Any]:
         """Update the row if its version is still the one read; bump the version."""
         table = self.rt.table(entity)
-        values = {"updated_at": now, **values, "row_version": stored["row_version"] + 1,
-                  "rulebook_version": self.rt.version}  # fmt: skip
-        result = self.conn.execute(table.update().where(
-            table.c.id == stored["id"], table.c.row_version == stored["row_version"],
-        ).values(**values))  # fmt: skip
+        values = {
+            "updated_at": now,
+            **values,
+            "row_version": stored["row_version"] + 1,
+            "rulebook_version": self.rt.version,
+        }
+        result = self.conn.execute(
+            table.update()
+            .where(
+                table.c.id == stored["id"],
+                table.c.row_version == stored["row_version"],
+            )
+            .values(**values)
+        )
         if result.rowcount != 1:
             raise VersionConflict(message("version_conflict", self.locale))
         return {**stored, **values}

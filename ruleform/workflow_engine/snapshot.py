@@ -18,14 +18,23 @@ __all__ = ["StepDef", "Definition", "party_to_json", "party_from_json"]
 
 
 def party_to_json(p: Party) -> dict[str, Any]:
-    return {"kind": p.kind, "role": p.role, "in_owner_department": p.in_owner_department,
-            "field": p.field, "users": list(p.users)}  # fmt: skip
+    return {
+        "kind": p.kind,
+        "role": p.role,
+        "in_owner_department": p.in_owner_department,
+        "field": p.field,
+        "users": list(p.users),
+    }
 
 
 def party_from_json(d: Mapping[str, Any]) -> Party:
-    return Party(kind=d["kind"], role=d.get("role"),
-                 in_owner_department=bool(d.get("in_owner_department")), field=d.get("field"),
-                 users=tuple(d.get("users") or ()))  # fmt: skip
+    return Party(
+        kind=d["kind"],
+        role=d.get("role"),
+        in_owner_department=bool(d.get("in_owner_department")),
+        field=d.get("field"),
+        users=tuple(d.get("users") or ()),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +81,28 @@ class Definition:
         assert t.approval is not None
         a = t.approval
         steps = tuple(
-            StepDef(s.name, dict(s.label.translations), s.approvers, s.mode, s.at_least,
-                    s.escalate_after, s.escalate_to)
+            StepDef(
+                s.name,
+                dict(s.label.translations),
+                s.approvers,
+                s.mode,
+                s.at_least,
+                s.escalate_after,
+                s.escalate_to,
+            )
             for s in a.steps
-        )  # fmt: skip
-        return cls(t.name, source, t.target, steps, a.on_reject or source, a.withdraw,
-                   a.locked_fields, frozenset(a.allow), t.exception)  # fmt: skip
+        )
+        return cls(
+            t.name,
+            source,
+            t.target,
+            steps,
+            a.on_reject or source,
+            a.withdraw,
+            a.locked_fields,
+            frozenset(a.allow),
+            t.exception,
+        )
 
     def locks(self, field: str) -> bool:
         """Whether editing ``field`` voids a pending request."""
@@ -85,43 +110,58 @@ class Definition:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "transition": self.transition, "source": self.source, "target": self.target,
-            "on_reject": self.on_reject, "withdraw": self.withdraw,
+            "transition": self.transition,
+            "source": self.source,
+            "target": self.target,
+            "on_reject": self.on_reject,
+            "withdraw": self.withdraw,
             "locked_fields": None if self.locked_fields is None else list(self.locked_fields),
-            "allow": sorted(self.allow), "exception": self.exception,
+            "allow": sorted(self.allow),
+            "exception": self.exception,
             "steps": [_step_json(s) for s in self.steps],
-        }  # fmt: skip
+        }
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Definition:
         locked = d.get("locked_fields")
         return cls(
-            transition=d["transition"], source=d["source"], target=d["target"],
-            steps=tuple(_step_from(s) for s in d["steps"]), on_reject=d["on_reject"],
+            transition=d["transition"],
+            source=d["source"],
+            target=d["target"],
+            steps=tuple(_step_from(s) for s in d["steps"]),
+            on_reject=d["on_reject"],
             withdraw=d.get("withdraw", "before_first_decision"),
             locked_fields=None if locked is None else tuple(locked),
-            allow=frozenset(d.get("allow") or ()), exception=bool(d.get("exception")),
-        )  # fmt: skip
+            allow=frozenset(d.get("allow") or ()),
+            exception=bool(d.get("exception")),
+        )
 
 
 def _step_json(s: StepDef) -> dict[str, Any]:
     after = s.escalate_after
     return {
-        "name": s.name, "label": dict(s.label), "mode": s.mode, "at_least": s.at_least,
+        "name": s.name,
+        "label": dict(s.label),
+        "mode": s.mode,
+        "at_least": s.at_least,
         "approvers": [party_to_json(p) for p in s.approvers],
-        "escalate_after": None if after is None else
-        {"amount": after.amount, "unit": after.unit, "text": after.text},
+        "escalate_after": None
+        if after is None
+        else {"amount": after.amount, "unit": after.unit, "text": after.text},
         "escalate_to": [party_to_json(p) for p in s.escalate_to],
-    }  # fmt: skip
+    }
 
 
 def _step_from(d: Mapping[str, Any]) -> StepDef:
     after = d.get("escalate_after")
     return StepDef(
-        name=d["name"], label=dict(d.get("label") or {}),
+        name=d["name"],
+        label=dict(d.get("label") or {}),
         approvers=tuple(party_from_json(p) for p in d.get("approvers") or ()),
-        mode=d.get("mode", "any"), at_least=int(d.get("at_least") or 1),
-        escalate_after=None if after is None else
-        Duration(float(after["amount"]), after["unit"], after.get("text", "")),
+        mode=d.get("mode", "any"),
+        at_least=int(d.get("at_least") or 1),
+        escalate_after=None
+        if after is None
+        else Duration(float(after["amount"]), after["unit"], after.get("text", "")),
         escalate_to=tuple(party_from_json(p) for p in d.get("escalate_to") or ()),
-    )  # fmt: skip
+    )

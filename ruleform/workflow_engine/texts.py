@@ -55,7 +55,10 @@ WF_TEXTS: dict[str, dict[str, str]] = {
         "withdraw": "Withdraw (撤回)",
         "needs_approval": "needs approval",
         "reason": "Reason",
-        "exception_help": "This is an exception (例外): it needs a reason and a manager's approval, and it is reported separately.",
+        "exception_help": (
+            "This is an exception (例外): it needs a reason and a manager's approval, "
+            "and it is reported separately."
+        ),
         "comment": "Comment",
         "approval_steps": "Approval steps",
         "submit": "Submit",
@@ -106,7 +109,9 @@ WF_TEXTS: dict[str, dict[str, str]] = {
         "add": "Add",
         "transfer": "Transfer (转交) to",
         "transfer_button": "Transfer",
-        "exceptions_help": "Every exception transition, with its reason, who asked and how it was decided.",
+        "exceptions_help": (
+            "Every exception transition, with its reason, who asked and how it was decided."
+        ),
         "delegation_saved": "The delegation is saved.",
         "status_pending": "pending",
         "status_approved": "approved",

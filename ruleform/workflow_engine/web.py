@@ -5,13 +5,14 @@ report, the status diagram), plus the ``transition_panel`` the detail page embed
     GET   /api/v1/<entity>/<id>/transitions             transitions from the status, with reasons
     POST  /api/v1/<entity>/<id>/transitions/<name>      take it (If-Match: W/"<row_version>")
     GET   /api/v1/<entity>/<id>/approvals               the record's approval requests
-    GET   /api/v1/approvals                             my open approval tasks (?view=mine: my requests)
+    GET   /api/v1/approvals                             my open tasks (?view=mine: my requests)
     GET   /api/v1/approvals/exceptions                  exception requests (R48) (?entity=)
     GET   /api/v1/approvals/<request_id>                one request, its steps and tasks
-    POST  /api/v1/approvals/<request_id>/<action>       approve reject return add_approver transfer withdraw
+    POST  /api/v1/approvals/<request_id>/<action>       approve reject return add_approver
+                                                        transfer withdraw
     GET   /api/v1/delegations  POST /api/v1/delegations  DELETE /api/v1/delegations/<id>
     GET   /<entity>/diagram.svg                          the status diagram
-    GET   /<entity>/<id>/transitions/<name>              the transition form (required fields, comment)
+    GET   /<entity>/<id>/transitions/<name>              the form (required fields, comment)
     POST  /<entity>/<id>/transitions/<name>              take it (CSRF, row_version)
     GET   /approvals  /approvals/<id>  /approvals/exceptions        inbox, request, report
     POST  /approvals/<id>/<action>  /approvals/delegations  /approvals/delegations/<id>/revoke
@@ -33,8 +34,13 @@ from .texts import ui_text
 
 __all__ = ["init_app", "bp"]
 
-bp = Blueprint("workflow", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/workflow")  # fmt: skip
+bp = Blueprint(
+    "workflow",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/workflow",
+)
 
 _ID = "<int(min=1, max=9223372036854775807):record_id>"
 _REQ = "<int(min=1, max=9223372036854775807):request_id>"
@@ -42,7 +48,12 @@ _REQ = "<int(min=1, max=9223372036854775807):request_id>"
 _RULES = [
     (f"/api/v1/<entity>/{_ID}/transitions", "api_transitions", web_api.transitions, ["GET"]),
     (f"/api/v1/<entity>/{_ID}/transitions/<name>", "api_take", web_api.take, ["POST"]),
-    (f"/api/v1/<entity>/{_ID}/approvals", "api_record_approvals", web_api.record_approvals, ["GET"]),
+    (
+        f"/api/v1/<entity>/{_ID}/approvals",
+        "api_record_approvals",
+        web_api.record_approvals,
+        ["GET"],
+    ),
     ("/api/v1/approvals", "api_inbox", web_api.inbox, ["GET"]),
     ("/api/v1/approvals/exceptions", "api_exceptions", web_api.exceptions, ["GET"]),
     (f"/api/v1/approvals/{_REQ}", "api_request", web_api.request_detail, ["GET"]),
@@ -50,15 +61,19 @@ _RULES = [
     ("/api/v1/delegations", "api_delegations", web_api.delegations, ["GET", "POST"]),
     ("/api/v1/delegations/<int:delegation_id>", "api_revoke", web_api.revoke, ["DELETE"]),
     ("/<entity>/diagram.svg", "diagram", web_pages.diagram, ["GET"]),
-    (f"/<entity>/{_ID}/transitions/<name>", "transition_form", web_pages.transition_form,
-     ["GET", "POST"]),
+    (
+        f"/<entity>/{_ID}/transitions/<name>",
+        "transition_form",
+        web_pages.transition_form,
+        ["GET", "POST"],
+    ),
     ("/approvals", "inbox", web_pages.inbox, ["GET"]),
     ("/approvals/exceptions", "exceptions", web_pages.exceptions, ["GET"]),
     (f"/approvals/{_REQ}", "request_page", web_pages.request_page, ["GET"]),
     (f"/approvals/{_REQ}/<action>", "act", web_pages.act, ["POST"]),
     ("/approvals/delegations", "delegate", web_pages.delegate, ["POST"]),
     ("/approvals/delegations/<int:delegation_id>/revoke", "revoke", web_pages.revoke, ["POST"]),
-]  # fmt: skip
+]
 
 for _rule, _endpoint, _view, _methods in _RULES:
     bp.add_url_rule(_rule, _endpoint, _view, methods=_methods)

@@ -38,8 +38,16 @@ from .approval_queries import ApprovalQueries
 from .approval_service import ApprovalService
 from .service import WorkflowService
 
-__all__ = ["ApiError", "VersionConflict", "api_error", "version_conflict", "actor",
-           "run_action", "ACTIONS", "parse_time"]  # fmt: skip
+__all__ = [
+    "ApiError",
+    "VersionConflict",
+    "api_error",
+    "version_conflict",
+    "actor",
+    "run_action",
+    "ACTIONS",
+    "parse_time",
+]
 
 ACTIONS = ("approve", "reject", "return", "add_approver", "transfer", "withdraw")
 
@@ -70,8 +78,12 @@ def _body(allowed: set[str]) -> dict[str, Any]:
     body = json_object(locale)
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise ApiError(422, f"unknown keys: {', '.join(unknown)}", "validation_failed",
-                       {k: ["unknown key"] for k in unknown})  # fmt: skip
+        raise ApiError(
+            422,
+            f"unknown keys: {', '.join(unknown)}",
+            "validation_failed",
+            {k: ["unknown key"] for k in unknown},
+        )
     return body
 
 
@@ -85,10 +97,14 @@ def transitions(entity: str, record_id: int) -> Any:
         record, found = wf.options(entity, record_id)
         pending = wf.pending_request(entity, record["id"])
         ent = wf.entity(entity)
-        body = {"entity": entity, "id": record["id"], "status": record.get("status"),
-                "row_version": record["row_version"],
-                "pending_request": pending["id"] if pending else None,
-                "transitions": [o.to_json(ent, wf.locale) for o in found]}  # fmt: skip
+        body = {
+            "entity": entity,
+            "id": record["id"],
+            "status": record.get("status"),
+            "row_version": record["row_version"],
+            "pending_request": pending["id"] if pending else None,
+            "transitions": [o.to_json(ent, wf.locale) for o in found],
+        }
     response = jsonify(body)
     response.headers["ETag"] = etag(record["row_version"])
     return response
@@ -100,11 +116,19 @@ def take(entity: str, record_id: int, name: str) -> Any:
     version = expected_version(body, current_locale())
     fields = body.get("fields") or {}
     if not isinstance(fields, dict):
-        raise ApiError(422, "fields must be an object", "validation_failed",
-                       {"fields": ["must be an object"]})  # fmt: skip
+        raise ApiError(
+            422, "fields must be an object", "validation_failed", {"fields": ["must be an object"]}
+        )
     with writing() as wf:
-        result = wf.apply(entity, record_id, name, fields, version,
-                          comment=_str(body.get("comment")), reason=_str(body.get("reason")))  # fmt: skip
+        result = wf.apply(
+            entity,
+            record_id,
+            name,
+            fields,
+            version,
+            comment=_str(body.get("comment")),
+            reason=_str(body.get("reason")),
+        )
     response = jsonify(result.to_json())
     response.status_code = 200 if result.outcome == "done" else 202
     response.headers["ETag"] = etag(result.row_version)
@@ -160,8 +184,9 @@ def run_action(wf: WorkflowService, request_id: int, action: str, body: dict[str
     approvals = ApprovalService(wf)
     comment = _str(body.get("comment"))
     if action in ("approve", "reject"):
-        return approvals.decide(request_id, "approved" if action == "approve" else "rejected",
-                                comment)  # fmt: skip
+        return approvals.decide(
+            request_id, "approved" if action == "approve" else "rejected", comment
+        )
     if action == "withdraw":
         return approvals.withdraw(request_id, comment)
     if action == "return":
@@ -186,7 +211,8 @@ def delegations() -> Any:
         raise FieldErrors({"ends_at": [message("required", current_locale())]})
     with transaction() as conn:
         new_id = ApprovalQueries(current_runtime(), conn, actor()).delegate(
-            body.get("delegate"), starts, ends, _str(body.get("reason")), utcnow())  # fmt: skip
+            body.get("delegate"), starts, ends, _str(body.get("reason")), utcnow()
+        )
     response = jsonify({"id": new_id})
     response.status_code = 201
     return response

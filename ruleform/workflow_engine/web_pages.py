@@ -21,13 +21,22 @@ from ..platform.runtime import utcnow
 from ..platform.web import current_runtime
 from .approval_queries import ApprovalQueries
 from .diagram import entity_svg
-from .panel import form_fields
+from .panel import can_withdraw, form_fields
 from .service import WorkflowService
 from .texts import ui_text, wf_text
 from .web_api import ACTIONS, actor, parse_time, run_action
 
-__all__ = ["diagram", "transition_form", "inbox", "request_page", "act", "exceptions",
-           "delegate", "revoke", "record_url"]  # fmt: skip
+__all__ = [
+    "diagram",
+    "transition_form",
+    "inbox",
+    "request_page",
+    "act",
+    "exceptions",
+    "delegate",
+    "revoke",
+    "record_url",
+]
 
 _REFUSALS = (TransitionNotAllowed, VersionConflict, PermissionDenied)
 
@@ -65,8 +74,14 @@ def transition_form(entity: str, record_id: int, name: str) -> Any:
         try:
             with transaction() as conn:
                 result = WorkflowService(runtime, conn, who).apply(
-                    entity, record_id, name, payload, request.form.get("row_version"),
-                    comment=request.form.get("comment"), reason=request.form.get("reason"))  # fmt: skip
+                    entity,
+                    record_id,
+                    name,
+                    payload,
+                    request.form.get("row_version"),
+                    comment=request.form.get("comment"),
+                    reason=request.form.get("reason"),
+                )
         except FieldErrors as exc:
             return _render_form(entity, record_id, name, exc.errors, payload, 422)
         except _REFUSALS as exc:
@@ -100,8 +115,14 @@ def _form_values(runtime: Any, entity: str, name: str) -> dict[str, Any]:
     return values
 
 
-def _render_form(entity: str, record_id: int, name: str, errors: dict[str, list[str]],
-                 given: dict[str, Any] | None, status: int) -> Any:  # fmt: skip
+def _render_form(
+    entity: str,
+    record_id: int,
+    name: str,
+    errors: dict[str, list[str]],
+    given: dict[str, Any] | None,
+    status: int,
+) -> Any:
     runtime = current_runtime()
     who = actor()
     with read_connection() as conn:
@@ -112,14 +133,27 @@ def _render_form(entity: str, record_id: int, name: str, errors: dict[str, list[
             raise NotFound(name)
         queries = ApprovalQueries(runtime, conn, who)
         model = wf.entity(entity)
-        fields = form_fields(model, option.transition, record, who.locale or "zh-CN",
-                             queries.people(), given, runtime.rulebook.timezone)  # fmt: skip
+        fields = form_fields(
+            model,
+            option.transition,
+            record,
+            who.locale or "zh-CN",
+            queries.people(),
+            given,
+            runtime.rulebook.timezone,
+        )
     body = render_template(
-        "workflow/transition.html", entity=model, record=record, option=option, fields=fields,
-        errors=errors, comment=request.form.get("comment", ""),
-        reason=request.form.get("reason", ""), record_href=record_url(entity, record["id"]),
+        "workflow/transition.html",
+        entity=model,
+        record=record,
+        option=option,
+        fields=fields,
+        errors=errors,
+        comment=request.form.get("comment", ""),
+        reason=request.form.get("reason", ""),
+        record_href=record_url(entity, record["id"]),
         locale=who.locale,
-    )  # fmt: skip
+    )
     return body, status
 
 
@@ -131,9 +165,14 @@ def inbox() -> Any:
     with read_connection() as conn:
         q = ApprovalQueries(current_runtime(), conn, actor())
         now = utcnow()
-        return render_template("workflow/inbox.html", tasks=q.inbox(now), mine=q.mine(30),
-                               delegations=q.delegations(now), people=q.people(),
-                               record_url=record_url)  # fmt: skip
+        return render_template(
+            "workflow/inbox.html",
+            tasks=q.inbox(now),
+            mine=q.mine(30),
+            delegations=q.delegations(now),
+            people=q.people(),
+            record_url=record_url,
+        )
 
 
 def request_page(request_id: int) -> Any:
@@ -143,22 +182,33 @@ def request_page(request_id: int) -> Any:
         info = q.request(request_id)
         mine = [t for t in q.inbox(utcnow()) if t["request_id"] == info["id"]]
         people = q.people() if mine else []
-    earlier = [s for s in info["steps"] if s["status"] == "approved"
-               and info["current_step"] is not None and s["index"] < info["current_step"]]  # fmt: skip
-    from .panel import _can_withdraw
-
-    return render_template("workflow/request.html", req=info, task=mine[0] if mine else None,
-                           earlier=earlier, people=people,
-                           can_withdraw=_can_withdraw(info, who.user_id),
-                           record_href=record_url(info["entity"], info["record_id"]))  # fmt: skip
+    earlier = [
+        s
+        for s in info["steps"]
+        if s["status"] == "approved"
+        and info["current_step"] is not None
+        and s["index"] < info["current_step"]
+    ]
+    return render_template(
+        "workflow/request.html",
+        req=info,
+        task=mine[0] if mine else None,
+        earlier=earlier,
+        people=people,
+        can_withdraw=can_withdraw(info, who.user_id),
+        record_href=record_url(info["entity"], info["record_id"]),
+    )
 
 
 def act(request_id: int, action: str) -> Any:
     """A page form's approval command; back to where it came from."""
     if action not in ACTIONS:
         raise NotFound(action)
-    body = {"comment": request.form.get("comment"), "step": request.form.get("step"),
-            "user": request.form.get("user")}  # fmt: skip
+    body = {
+        "comment": request.form.get("comment"),
+        "step": request.form.get("step"),
+        "user": request.form.get("user"),
+    }
     back = request.form.get("back") == "inbox"
     try:
         with transaction() as conn:
@@ -176,8 +226,9 @@ def exceptions() -> Any:
     entity = request.args.get("entity") or None
     with read_connection() as conn:
         items = ApprovalQueries(current_runtime(), conn, actor()).exceptions(entity)
-    return render_template("workflow/exceptions.html", items=items, record_url=record_url,
-                           entity=entity)  # fmt: skip
+    return render_template(
+        "workflow/exceptions.html", items=items, record_url=record_url, entity=entity
+    )
 
 
 def delegate() -> Any:
@@ -189,7 +240,8 @@ def delegate() -> Any:
             raise FieldErrors({"ends_at": [message("required", actor().locale)]})
         with transaction() as conn:
             ApprovalQueries(current_runtime(), conn, actor()).delegate(
-                request.form.get("delegate"), starts, ends, request.form.get("reason"), utcnow())
+                request.form.get("delegate"), starts, ends, request.form.get("reason"), utcnow()
+            )
         flash(ui_text("delegation_saved"), "success")
     except FieldErrors as exc:
         flash(_error_text(exc), "error")
@@ -204,6 +256,8 @@ def revoke(delegation_id: int) -> Any:
 
 def _error_text(exc: Exception) -> str:
     if isinstance(exc, FieldErrors):
-        return "; ".join(f"{k}: {', '.join(v)}" if not k.startswith("_") else ", ".join(v)
-                         for k, v in exc.errors.items())  # fmt: skip
+        return "; ".join(
+            f"{k}: {', '.join(v)}" if not k.startswith("_") else ", ".join(v)
+            for k, v in exc.errors.items()
+        )
     return str(exc) or message("forbidden", actor().locale)

@@ -34,14 +34,17 @@ PENDING_ONLY = sa.text("status = 'pending'")
 
 
 def _user(table: str, name: str, nullable: bool = True) -> sa.Column:
-    return link_column(table, name, "users", ondelete="SET NULL" if nullable else "RESTRICT",
-                       nullable=nullable)  # fmt: skip
+    return link_column(
+        table, name, "users", ondelete="SET NULL" if nullable else "RESTRICT", nullable=nullable
+    )
 
 
 @system_table("transition_log")
 def transition_log_table(metadata: sa.MetaData) -> sa.Table:
     t = sa.Table(
-        "transition_log", metadata, id_column(),
+        "transition_log",
+        metadata,
+        id_column(),
         sa.Column("entity", sa.String(64), nullable=False),
         sa.Column("record_id", sa.BigInteger, nullable=False),
         sa.Column("transition", sa.String(64), nullable=False),
@@ -55,7 +58,7 @@ def transition_log_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("request_id", sa.BigInteger),  # the approval request it completed
         sa.Column("rulebook_version", sa.Integer),
         primary_key("transition_log", "id"),
-    )  # fmt: skip
+    )
     add_index(t, "entity", "record_id")
     add_index(t, "exception", "at")
     return t
@@ -64,7 +67,9 @@ def transition_log_table(metadata: sa.MetaData) -> sa.Table:
 @system_table("status_periods")
 def status_periods_table(metadata: sa.MetaData) -> sa.Table:
     t = sa.Table(
-        "status_periods", metadata, id_column(),
+        "status_periods",
+        metadata,
+        id_column(),
         sa.Column("entity", sa.String(64), nullable=False),
         sa.Column("record_id", sa.BigInteger, nullable=False),
         sa.Column("status", sa.String(64), nullable=False),
@@ -73,7 +78,7 @@ def status_periods_table(metadata: sa.MetaData) -> sa.Table:
         _user("status_periods", "entered_by"),
         sa.Column("transition", sa.String(64)),  # NULL: the record was created in it
         primary_key("status_periods", "id"),
-    )  # fmt: skip
+    )
     add_index(t, "entity", "record_id", "left_at")
     add_index(t, "entity", "status", "left_at")
     return t
@@ -82,7 +87,9 @@ def status_periods_table(metadata: sa.MetaData) -> sa.Table:
 @system_table("approval_requests")
 def approval_requests_table(metadata: sa.MetaData) -> sa.Table:
     t = sa.Table(
-        "approval_requests", metadata, id_column(),
+        "approval_requests",
+        metadata,
+        id_column(),
         sa.Column("entity", sa.String(64), nullable=False),
         sa.Column("record_id", sa.BigInteger, nullable=False),
         sa.Column("transition", sa.String(64), nullable=False),
@@ -92,7 +99,9 @@ def approval_requests_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("definition", JSON_DOCUMENT, nullable=False),  # pinned steps and policies
         _user("approval_requests", "requested_by"),
         _user("approval_requests", "owner_id"),  # the record's owner at submission
-        sa.Column("status", sa.String(16), nullable=False),  # pending approved rejected withdrawn void
+        sa.Column(
+            "status", sa.String(16), nullable=False
+        ),  # pending approved rejected withdrawn void
         sa.Column("exception", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("reason", sa.Text),  # why (required for exceptions, R48)
         sa.Column("comment", sa.Text),
@@ -102,9 +111,15 @@ def approval_requests_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("decided_at", UTCDateTime),
         _user("approval_requests", "decided_by"),
         primary_key("approval_requests", "id"),
-    )  # fmt: skip
-    add_index(t, "entity", "record_id", unique=True, postgresql_where=PENDING_ONLY,
-              sqlite_where=PENDING_ONLY)  # one pending request per record  # fmt: skip
+    )
+    add_index(
+        t,
+        "entity",
+        "record_id",
+        unique=True,
+        postgresql_where=PENDING_ONLY,
+        sqlite_where=PENDING_ONLY,
+    )  # one pending request per record
     add_index(t, "status", "created_at")
     add_index(t, "exception", "created_at")
     add_index(t, "requested_by")
@@ -114,21 +129,26 @@ def approval_requests_table(metadata: sa.MetaData) -> sa.Table:
 @system_table("approval_steps")
 def approval_steps_table(metadata: sa.MetaData) -> sa.Table:
     t = sa.Table(
-        "approval_steps", metadata, id_column(),
-        link_column("approval_steps", "request_id", "approval_requests", ondelete="CASCADE",
-                    nullable=False),
+        "approval_steps",
+        metadata,
+        id_column(),
+        link_column(
+            "approval_steps", "request_id", "approval_requests", ondelete="CASCADE", nullable=False
+        ),
         sa.Column("step_index", sa.Integer, nullable=False),
         sa.Column("name", sa.String(64), nullable=False),
         sa.Column("mode", sa.String(16), nullable=False),
         sa.Column("at_least", sa.Integer, nullable=False, server_default=sa.text("1")),
-        sa.Column("status", sa.String(16), nullable=False),  # waiting active approved rejected skipped
+        sa.Column(
+            "status", sa.String(16), nullable=False
+        ),  # waiting active approved rejected skipped
         sa.Column("round", sa.Integer, nullable=False, server_default=sa.text("0")),
         sa.Column("started_at", UTCDateTime),
         sa.Column("decided_at", UTCDateTime),
         sa.Column("escalate_at", UTCDateTime),  # when the step escalates if still undecided
         sa.Column("escalated_at", UTCDateTime),
         primary_key("approval_steps", "id"),
-    )  # fmt: skip
+    )
     add_index(t, "request_id", "step_index", unique=True)
     add_index(t, "status", "escalate_at")
     return t
@@ -137,9 +157,12 @@ def approval_steps_table(metadata: sa.MetaData) -> sa.Table:
 @system_table("approval_tasks")
 def approval_tasks_table(metadata: sa.MetaData) -> sa.Table:
     t = sa.Table(
-        "approval_tasks", metadata, id_column(),
-        link_column("approval_tasks", "request_id", "approval_requests", ondelete="CASCADE",
-                    nullable=False),
+        "approval_tasks",
+        metadata,
+        id_column(),
+        link_column(
+            "approval_tasks", "request_id", "approval_requests", ondelete="CASCADE", nullable=False
+        ),
         sa.Column("step_index", sa.Integer, nullable=False),
         sa.Column("round", sa.Integer, nullable=False, server_default=sa.text("0")),
         _user("approval_tasks", "approver_id", nullable=False),  # resolved when the step started
@@ -153,7 +176,7 @@ def approval_tasks_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("decided_at", UTCDateTime),
         primary_key("approval_tasks", "id"),
-    )  # fmt: skip
+    )
     add_index(t, "request_id", "step_index")
     add_index(t, "approver_id", "decision")
     add_index(t, "acting_approver_id", "decision")
@@ -163,7 +186,9 @@ def approval_tasks_table(metadata: sa.MetaData) -> sa.Table:
 @system_table("delegations")
 def delegations_table(metadata: sa.MetaData) -> sa.Table:
     t = sa.Table(
-        "delegations", metadata, id_column(),
+        "delegations",
+        metadata,
+        id_column(),
         _user("delegations", "user_id", nullable=False),
         _user("delegations", "delegate_id", nullable=False),
         sa.Column("starts_at", UTCDateTime, nullable=False),
@@ -172,7 +197,7 @@ def delegations_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("revoked_at", UTCDateTime),
         primary_key("delegations", "id"),
-    )  # fmt: skip
+    )
     add_index(t, "user_id", "ends_at")
     add_index(t, "delegate_id", "ends_at")
     return t
@@ -181,12 +206,13 @@ def delegations_table(metadata: sa.MetaData) -> sa.Table:
 @system_table("duplicate_keys")
 def duplicate_keys_table(metadata: sa.MetaData) -> sa.Table:
     t = sa.Table(
-        "duplicate_keys", metadata,
+        "duplicate_keys",
+        metadata,
         sa.Column("entity", sa.String(64), nullable=False),
         sa.Column("rule", sa.String(64), nullable=False),
         sa.Column("record_id", sa.BigInteger, nullable=False),
         sa.Column("key_hash", sa.String(64), nullable=False),
         primary_key("duplicate_keys", "entity", "rule", "record_id"),
-    )  # fmt: skip
+    )
     add_index(t, "entity", "rule", "key_hash")
     return t

@@ -11,13 +11,19 @@ from ruleform.workflow_engine.normalise import normalise, rule_key
 from tests.workflow.wf_helpers import CUSTOMER, wf  # noqa: F401
 
 
-@pytest.mark.parametrize("a, b", [
-    ("上海恒远精密机械有限公司", "上海恒远精密机械股份有限公司"),
-    ("上海恒远精密机械有限公司", "上海 恒远精密机械（集团）有限公司".replace("（集团）", "集团")),
-    ("ＡＢＣ科技有限公司", "abc科技"),
-    ("Hengyuan Co., Ltd.", "HENGYUAN LIMITED"),
-    ("上海恒远精密机械有限公司上海分公司", "上海恒远精密机械有限公司上海"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("上海恒远精密机械有限公司", "上海恒远精密机械股份有限公司"),
+        (
+            "上海恒远精密机械有限公司",
+            "上海 恒远精密机械（集团）有限公司".replace("（集团）", "集团"),
+        ),
+        ("ＡＢＣ科技有限公司", "abc科技"),
+        ("Hengyuan Co., Ltd.", "HENGYUAN LIMITED"),
+        ("上海恒远精密机械有限公司上海分公司", "上海恒远精密机械有限公司上海"),
+    ],
+)
 def test_R17_company_names_normalise_to_the_same_key(a, b):
     assert normalise("company_name", a) == normalise("company_name", b)
 
@@ -32,9 +38,16 @@ def test_R17_other_normalisers():
 @pytest.mark.app
 def test_R17_second_salesperson_entering_the_same_customer_opens_a_conflict_case(wf):  # noqa: F811
     first = wf.api_create("sales1", "customer", CUSTOMER)
-    second = wf.api_create("sales2", "customer", {**CUSTOMER, "mobile": "13900139000",
-                                                  "company_name": "上海恒远精密机械股份有限公司",
-                                                  "contact_department": "采购部 "})  # fmt: skip
+    second = wf.api_create(
+        "sales2",
+        "customer",
+        {
+            **CUSTOMER,
+            "mobile": "13900139000",
+            "company_name": "上海恒远精密机械股份有限公司",
+            "contact_department": "采购部 ",
+        },
+    )
     (case,) = wf.rows("select * from e_conflict_case")
     assert (case["customer"], case["duplicate_customer"]) == (first["id"], second["id"])
     assert (case["existing_owner"], case["claimant"]) == (wf.uid("sales1"), wf.uid("sales2"))
@@ -48,7 +61,10 @@ def test_R17_second_salesperson_entering_the_same_customer_opens_a_conflict_case
     assert decided.status_code == 200 and decided.get_json()["status"] == "decided"
     stored = wf.record("conflict_case", case["id"])
     assert (stored["principle"], stored["decision"], stored["decided_by"]) == (
-        "time_priority", "keep_existing", wf.uid("manager"))  # fmt: skip
+        "time_priority",
+        "keep_existing",
+        wf.uid("manager"),
+    )
     assert wf.api_take("sales2", "conflict_case", case["id"], "decide_by_time").status_code == 403
 
 
@@ -56,8 +72,10 @@ def test_R17_second_salesperson_entering_the_same_customer_opens_a_conflict_case
 def test_R17_the_conflict_warning_reaches_the_person_entering(wf):  # noqa: F811
     wf.customer("sales1")
     view = wf.customer("sales2", mobile="13900139000")
-    assert view.warnings == ["This department of the company was already entered by someone else; "
-                             "a conflict case has been opened"]  # fmt: skip
+    assert view.warnings == [
+        "This department of the company was already entered by someone else; "
+        "a conflict case has been opened"
+    ]
     own = wf.customer("sales1", mobile="13600136000")
     assert own.warnings == ["您已录入过此记录（同一公司同一部门）。"]  # sales1 reads zh-CN
     assert len(wf.rows("select id from e_conflict_case")) == 1
@@ -66,8 +84,9 @@ def test_R17_the_conflict_warning_reaches_the_person_entering(wf):  # noqa: F811
 @pytest.mark.app
 def test_R17_different_departments_are_different_customers(wf):  # noqa: F811
     wf.api_create("sales1", "customer", CUSTOMER)
-    wf.api_create("sales2", "customer", {**CUSTOMER, "contact_department": "技术部",
-                                         "mobile": "13900139000"})  # fmt: skip
+    wf.api_create(
+        "sales2", "customer", {**CUSTOMER, "contact_department": "技术部", "mobile": "13900139000"}
+    )
     assert wf.rows("select id from e_conflict_case") == []
 
 
@@ -79,9 +98,19 @@ def test_R17_efficiency_priority_is_a_managers_reasoned_decision(wf):  # noqa: F
     missing = wf.api_take("manager", "conflict_case", case["id"], "decide_by_efficiency")
     assert missing.status_code == 422
     assert set(missing.get_json()["errors"]) == {"decision", "evidence", "decision_reason"}
-    done = wf.api_take("manager", "conflict_case", case["id"], "decide_by_efficiency", {"fields": {
-        "decision": "transfer_to_claimant", "evidence": "后录入方已完成两次技术交流",
-        "decision_reason": "客户明确选择后录入方"}})  # fmt: skip
+    done = wf.api_take(
+        "manager",
+        "conflict_case",
+        case["id"],
+        "decide_by_efficiency",
+        {
+            "fields": {
+                "decision": "transfer_to_claimant",
+                "evidence": "后录入方已完成两次技术交流",
+                "decision_reason": "客户明确选择后录入方",
+            }
+        },
+    )
     assert done.status_code == 200
     assert wf.record("conflict_case", case["id"])["principle"] == "efficiency_priority"
 
@@ -89,18 +118,23 @@ def test_R17_efficiency_priority_is_a_managers_reasoned_decision(wf):  # noqa: F
 @pytest.mark.app
 def test_R17_matching_is_an_indexed_lookup_of_stored_keys(wf):  # noqa: F811
     first = wf.customer("sales1")
-    keys = wf.rows("select rule, key_hash from duplicate_keys where entity = 'customer' and "
-                   "record_id = :r order by rule", r=first.id)  # fmt: skip
+    keys = wf.rows(
+        "select rule, key_hash from duplicate_keys where entity = 'customer' and "
+        "record_id = :r order by rule",
+        r=first.id,
+    )
     assert [k["rule"] for k in keys] == ["same_company_department", "same_mobile"]
     rule = wf.rt.entity("customer").duplicates[0]
     assert keys[0]["key_hash"] == rule_key(rule, {**CUSTOMER, "mobile": None})
-    indexes = {ix.name: [c.name for c in ix.columns]
-               for ix in wf.rt.system_table("duplicate_keys").indexes}  # fmt: skip
+    indexes = {
+        ix.name: [c.name for c in ix.columns] for ix in wf.rt.system_table("duplicate_keys").indexes
+    }
     assert ["entity", "rule", "key_hash"] in indexes.values()
 
 
 def test_R17_the_case_key_is_checked(tmp_path):
-    (tmp_path / "rb.yaml").write_text("""\
+    (tmp_path / "rb.yaml").write_text(
+        """\
 language: ruleform/v1
 name: t
 version: 1
@@ -130,9 +164,40 @@ entities:
       must: {type: string, label: M, required: true}
     statuses: {initial: open, states: {open: {label: O}, done: {label: D, final: true}}}
     transitions: {decide: {from: open, to: done}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     problems = [p.format() for p in check_rulebook(tmp_path / "rb.yaml").errors]
     assert any("required fields of dispute empty: must" in p for p in problems)
     assert any("'nme' is not a field of customer — did you mean 'name'?" in p for p in problems)
     assert any("'existing.owner' is user, but 'txt' is string" in p for p in problems)
     assert any("'decid' is not a transition of dispute" in p for p in problems)
+
+
+@pytest.mark.app
+@pytest.mark.parametrize("on_match", ["allow", "warn", "block"])
+def test_R17_what_a_match_does(wf, on_match):  # noqa: F811
+    import dataclasses
+
+    from ruleform.errors import FieldErrors
+    from ruleform.platform.actors import load_actor
+    from ruleform.workflow_engine.duplicates import check_write
+
+    wf.customer("sales1")
+    customer = wf.rt.entity("customer")
+    mobile = next(r for r in customer.duplicates if r.name == "same_mobile")
+    rule = dataclasses.replace(mobile, on_match=on_match)
+    entity = dataclasses.replace(customer, duplicates=(rule,))
+    record = {**CUSTOMER, "mobile": "+8613800138000"}
+    with wf.st.engine.connect() as conn:
+        actor = load_actor(conn, wf.uid("sales2"))
+        if on_match == "block":
+            with pytest.raises(FieldErrors) as err:
+                check_write(wf.rt, conn, actor, entity, record, None)
+            assert err.value.errors == {"mobile": ["Another customer has this mobile number"]}
+        else:
+            found = check_write(wf.rt, conn, actor, entity, record, None)
+            assert found == (
+                [] if on_match == "allow" else ["Another customer has this mobile number"]
+            )
+            assert check_write(wf.rt, conn, actor, entity, record, {"email"}) == []

@@ -36,12 +36,17 @@ def test_R19_new_customer_waits_for_customer_service_review(wf):  # noqa: F811
     change = [h for h in history if h["action"] == "transition"][0]
     assert change["changes"]["status"] == ["pending_review", "prospect"]
     assert wf.events("customer", customer["id"])[-3:] == [
-        "transition:submit_review", "entered:prospect", "approved:submit_review"]
+        "transition:submit_review",
+        "entered:prospect",
+        "approved:submit_review",
+    ]
 
 
 def test_R19_a_rejected_review_keeps_the_customer_pending_and_says_why(wf):  # noqa: F811
     customer = wf.api_create("sales1", "customer", CUSTOMER)
-    request_id = wf.api_take("sales1", "customer", customer["id"], "submit_review").get_json()["request_id"]
+    request_id = wf.api_take("sales1", "customer", customer["id"], "submit_review").get_json()[
+        "request_id"
+    ]
     wf.api_act("service", request_id, "reject", {"comment": "手机号与公司不符"})
     assert wf.record("customer", customer["id"])["status"] == "pending_review"
     detail = wf.get("sales1", f"/api/v1/customer/{customer['id']}/approvals").get_json()["items"][0]
@@ -52,8 +57,11 @@ def test_R19_a_rejected_review_keeps_the_customer_pending_and_says_why(wf):  # n
 def test_R19_changing_reviewed_fields_during_review_voids_it(wf):  # noqa: F811
     customer = wf.api_create("sales1", "customer", CUSTOMER)
     submitted = wf.api_take("sales1", "customer", customer["id"], "submit_review").get_json()
-    patched = wf.client.patch(f"/api/v1/customer/{customer['id']}", json={"mobile": "13900139000"},
-                              headers=wf.headers("sales1", submitted["row_version"]))  # fmt: skip
+    patched = wf.client.patch(
+        f"/api/v1/customer/{customer['id']}",
+        json={"mobile": "13900139000"},
+        headers=wf.headers("sales1", submitted["row_version"]),
+    )
     assert patched.status_code == 200
     assert wf.request(submitted["request_id"])["status"] == "void"
     assert wf.api_act("service", submitted["request_id"], "approve").status_code == 409

@@ -11,9 +11,16 @@ pytestmark = pytest.mark.app
 
 
 def new_quote(wf, **extra):  # noqa: F811
-    customer = wf.api_create("sales1", "customer", {
-        "company_name": f"报价客户{extra.pop('tag', '')}", "contact_name": "李四",
-        "mobile": extra.pop("mobile", "13700137000"), "source": "referral"})  # fmt: skip
+    customer = wf.api_create(
+        "sales1",
+        "customer",
+        {
+            "company_name": f"报价客户{extra.pop('tag', '')}",
+            "contact_name": "李四",
+            "mobile": extra.pop("mobile", "13700137000"),
+            "source": "referral",
+        },
+    )
     return wf.api_create("sales1", "quote", {**QUOTE, "customer": customer["id"], **extra})
 
 
@@ -24,7 +31,10 @@ def test_R20_quote_is_approved_by_the_sales_manager_before_it_goes_out(wf):  # n
 
     listed = wf.get("sales1", f"/api/v1/quote/{quote['id']}/transitions").get_json()
     submit = {t["name"]: t for t in listed["transitions"]}["submit"]
-    assert submit["allowed"] and [s["name"] for s in submit["approval"]] == ["manager", "finance_check"]
+    assert submit["allowed"] and [s["name"] for s in submit["approval"]] == [
+        "manager",
+        "finance_check",
+    ]
 
     response = wf.api_take("sales1", "quote", quote["id"], "submit", {"comment": "年度框架客户"})
     assert response.status_code == 202
@@ -46,12 +56,29 @@ def test_R20_quote_is_approved_by_the_sales_manager_before_it_goes_out(wf):  # n
     assert sent.status_code == 200 and sent.get_json()["status"] == "sent"
 
     log = wf.transitions_log("quote", quote["id"])
-    assert [(r["transition"], r["to_status"]) for r in log] == [("submit", "approved"), ("send", "sent")]
+    assert [(r["transition"], r["to_status"]) for r in log] == [
+        ("submit", "approved"),
+        ("send", "sent"),
+    ]
     actions = [h["action"] for h in wf.history("quote", quote["id"])]
-    assert actions == ["create", "approval_requested", "approval_decision", "transition", "transition"]
+    assert actions == [
+        "create",
+        "approval_requested",
+        "approval_decision",
+        "transition",
+        "transition",
+    ]
     events = wf.events("quote", quote["id"])
-    assert events == ["entered:draft", "requested:submit", "task:submit", "transition:submit",
-                      "entered:approved", "approved:submit", "transition:send", "entered:sent"]
+    assert events == [
+        "entered:draft",
+        "requested:submit",
+        "task:submit",
+        "transition:submit",
+        "entered:approved",
+        "approved:submit",
+        "transition:send",
+        "entered:sent",
+    ]
     detail = wf.get("sales1", f"/api/v1/approvals/{body['request_id']}").get_json()
     assert detail["status"] == "approved"
     assert detail["steps"][0]["tasks"][0]["comment"] == "同意报价"

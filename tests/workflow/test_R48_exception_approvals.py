@@ -12,9 +12,16 @@ pytestmark = pytest.mark.app
 
 def opportunity(wf):  # noqa: F811
     customer = wf.api_create("sales1", "customer", CUSTOMER)
-    return wf.api_create("sales1", "opportunity", {"opportunity_name": "紧急采购",
-                                                   "customer": customer["id"], "amount": "80000",
-                                                   "expected_close_date": "2026-12-31"})  # fmt: skip
+    return wf.api_create(
+        "sales1",
+        "opportunity",
+        {
+            "opportunity_name": "紧急采购",
+            "customer": customer["id"],
+            "amount": "80000",
+            "expected_close_date": "2026-12-31",
+        },
+    )
 
 
 def test_R48_skipping_a_step_needs_a_reason_and_the_managers_approval(wf):  # noqa: F811
@@ -22,8 +29,13 @@ def test_R48_skipping_a_step_needs_a_reason_and_the_managers_approval(wf):  # no
     no_reason = wf.api_take("sales1", "opportunity", opp["id"], "skip_to_negotiation")
     assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["errors"]
 
-    asked = wf.api_take("sales1", "opportunity", opp["id"], "skip_to_negotiation",
-                        {"reason": "客户已确认方案，要求直接商务谈判"})  # fmt: skip
+    asked = wf.api_take(
+        "sales1",
+        "opportunity",
+        opp["id"],
+        "skip_to_negotiation",
+        {"reason": "客户已确认方案，要求直接商务谈判"},
+    )
     assert asked.status_code == 202
     request_id = asked.get_json()["request_id"]
     assert wf.record("opportunity", opp["id"])["status"] == "initial_contact"
@@ -41,20 +53,24 @@ def test_R48_skipping_a_step_needs_a_reason_and_the_managers_approval(wf):  # no
 
     report = wf.get("manager", "/api/v1/approvals/exceptions").get_json()["items"]
     assert [(r["id"], r["status"], r["reason"]) for r in report] == [
-        (request_id, "approved", "客户已确认方案，要求直接商务谈判")]  # fmt: skip
+        (request_id, "approved", "客户已确认方案，要求直接商务谈判")
+    ]
     assert wf.get("sales2", "/api/v1/approvals/exceptions").get_json()["items"] == []
     assert wf.get("manager", "/api/v1/approvals/exceptions?entity=quote").get_json()["items"] == []
 
 
 def test_R48_a_rejected_exception_changes_nothing_and_is_still_reported(wf):  # noqa: F811
     opp = opportunity(wf)
-    request_id = wf.api_take("sales1", "opportunity", opp["id"], "skip_to_negotiation",
-                             {"reason": "赶时间"}).get_json()["request_id"]  # fmt: skip
+    request_id = wf.api_take(
+        "sales1", "opportunity", opp["id"], "skip_to_negotiation", {"reason": "赶时间"}
+    ).get_json()["request_id"]
     wf.api_act("manager", request_id, "reject", {"comment": "须先提交方案"})
     assert wf.record("opportunity", opp["id"])["status"] == "initial_contact"
     assert wf.transitions_log("opportunity", opp["id"]) == []
     (item,) = wf.get("manager", "/api/v1/approvals/exceptions").get_json()["items"]
-    assert item["status"] == "rejected" and item["steps"][0]["tasks"][0]["comment"] == "须先提交方案"
+    assert (
+        item["status"] == "rejected" and item["steps"][0]["tasks"][0]["comment"] == "须先提交方案"
+    )
 
 
 def test_R48_the_exception_report_page_lists_them(wf, client):  # noqa: F811

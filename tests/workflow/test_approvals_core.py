@@ -14,10 +14,15 @@ SUBMITTER, OWNER, EDITOR = 1, 2, 3
 A, B, C, D = 10, 11, 12, 13
 
 
-def definition(*modes: tuple[str, int], withdraw: str = "before_first_decision",
-               allow: frozenset[str] = frozenset()) -> Definition:  # fmt: skip
-    steps = tuple(StepDef(f"s{i}", {"en": f"Step {i}"}, (Party("role", role="r"),), mode, n)
-                  for i, (mode, n) in enumerate(modes))  # fmt: skip
+def definition(
+    *modes: tuple[str, int],
+    withdraw: str = "before_first_decision",
+    allow: frozenset[str] = frozenset(),
+) -> Definition:
+    steps = tuple(
+        StepDef(f"s{i}", {"en": f"Step {i}"}, (Party("role", role="r"),), mode, n)
+        for i, (mode, n) in enumerate(modes)
+    )
     return Definition("submit", "draft", "approved", steps, "draft", withdraw, None, allow)
 
 
@@ -29,8 +34,13 @@ def new_request(d: Definition, applies: list[bool] | None = None) -> RequestStat
 FACTS = Facts(SUBMITTER, OWNER, frozenset({EDITOR}))
 
 
-def start(state: RequestState, index: int, people: list[int], delegates: dict | None = None,
-          facts: Facts = FACTS) -> RequestState:  # fmt: skip
+def start(
+    state: RequestState,
+    index: int,
+    people: list[int],
+    delegates: dict | None = None,
+    facts: Facts = FACTS,
+) -> RequestState:
     denied, relaxed = ap.excluded(state, facts, index)
     chosen = ap.choose([[people]], denied)
     return ap.start_step(state, index, chosen, delegates or {}, denied, relaxed).state
@@ -45,8 +55,12 @@ def follow(result: ap.Result, people: dict[int, list[int]]) -> RequestState:
     return state
 
 
-def decided(state: RequestState, user: int, decision: str = ap.APPROVED,
-            people: dict[int, list[int]] | None = None) -> RequestState:  # fmt: skip
+def decided(
+    state: RequestState,
+    user: int,
+    decision: str = ap.APPROVED,
+    people: dict[int, list[int]] | None = None,
+) -> RequestState:
     return follow(ap.decide(state, user, decision, FACTS), people or {})
 
 
@@ -101,9 +115,14 @@ def test_choose_walks_up_to_the_first_level_with_someone_allowed():
 # --- segregation of duties ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("rule, who", [
-    ("submitter", SUBMITTER), ("owner", OWNER), ("editor", EDITOR),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "rule, who",
+    [
+        ("submitter", SUBMITTER),
+        ("owner", OWNER),
+        ("editor", EDITOR),
+    ],
+)
 @pytest.mark.parametrize("relaxed", [False, True])
 def test_segregation_of_duties_matrix(rule, who, relaxed):
     allow = frozenset({rule}) if relaxed else frozenset()
@@ -143,14 +162,17 @@ def test_an_excluded_actor_cannot_decide_even_with_a_task():
     assert err.value.code == "sod_editor"
 
 
-# --- withdraw (撤回) ---------------------------------------------------------------------------------
+# --- withdraw (撤回) ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("policy, before, after", [
-    ("never", False, False),
-    ("before_first_decision", True, False),
-    ("any_time", True, True),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "policy, before, after",
+    [
+        ("never", False, False),
+        ("before_first_decision", True, False),
+        ("any_time", True, True),
+    ],
+)
 def test_withdraw_policies(policy, before, after):
     state = start(new_request(definition(("all", 1), withdraw=policy)), 0, [A, B])
     for current, allowed in ((state, before), (decided(state, A), after)):
@@ -168,7 +190,7 @@ def test_only_the_requester_may_withdraw():
     assert err.value.code == "withdraw_not_requester"
 
 
-# --- 退回 / 加签 / 转交 ------------------------------------------------------------------------------
+# --- 退回 / 加签 / 转交 ---------------------------------------------------------------------
 
 
 def test_return_sends_the_request_back_to_an_earlier_step_in_a_new_round():
@@ -220,7 +242,9 @@ def test_transfer_hands_the_task_to_someone_else():
         ap.decide(state, A, ap.APPROVED, FACTS)
     assert decided(state, B).status == ap.APPROVED
     assert [(t.approver, t.decision, t.source) for t in state.tasks] == [
-        (A, ap.TRANSFERRED, "resolved"), (B, None, "transferred")]  # fmt: skip
+        (A, ap.TRANSFERRED, "resolved"),
+        (B, None, "transferred"),
+    ]
 
 
 # --- delegation and escalation --------------------------------------------------------------------
@@ -256,11 +280,27 @@ def test_an_escalated_task_decides_the_step_alone():
 
 def test_the_definition_survives_json():
     d = definition(("any", 1), ("at_least", 2), allow=frozenset({"owner"}))
-    d = Definition(d.transition, d.source, d.target,
-                   (StepDef("x", {"zh-CN": "审核", "en": "Review"},
-                            (Party("role", role="sales_manager", in_owner_department=True),),
-                            "any", 1, Duration(8, "working_hours", "8 working hours"),
-                            (Party("owner_manager"),)), *d.steps),
-                   "draft", "never", ("amount",), d.allow, True)  # fmt: skip
+    d = Definition(
+        d.transition,
+        d.source,
+        d.target,
+        (
+            StepDef(
+                "x",
+                {"zh-CN": "审核", "en": "Review"},
+                (Party("role", role="sales_manager", in_owner_department=True),),
+                "any",
+                1,
+                Duration(8, "working_hours", "8 working hours"),
+                (Party("owner_manager"),),
+            ),
+            *d.steps,
+        ),
+        "draft",
+        "never",
+        ("amount",),
+        d.allow,
+        True,
+    )
     assert Definition.from_json(d.to_json()) == d
     assert d.locks("amount") and not d.locks("note")

@@ -39,8 +39,10 @@ def race(wf, calls: list[tuple]) -> list[int]:  # noqa: F811
     """Send ``calls`` (method, path, json, headers) at once from separate processes."""
     state(wf.app).engine.dispose()
     barrier, queue = CTX.Barrier(len(calls)), CTX.Queue()
-    processes = [CTX.Process(target=_call, args=(wf.app, i, call, barrier, queue))
-                 for i, call in enumerate(calls)]  # fmt: skip
+    processes = [
+        CTX.Process(target=_call, args=(wf.app, i, call, barrier, queue))
+        for i, call in enumerate(calls)
+    ]
     for p in processes:
         p.start()
     results = dict(queue.get(timeout=300) for _ in calls)
@@ -58,8 +60,12 @@ def submitted_quote(wf, **extra):  # noqa: F811
 
 
 def approve(wf, user, request_id, comment=None):  # noqa: F811
-    return ("POST", f"/api/v1/approvals/{request_id}/approve", {"comment": comment},
-            wf.headers(user))  # fmt: skip
+    return (
+        "POST",
+        f"/api/v1/approvals/{request_id}/approve",
+        {"comment": comment},
+        wf.headers(user),
+    )
 
 
 def one_effect(wf, quote_id, request_id, outcome="approved"):  # noqa: F811
@@ -87,7 +93,9 @@ def test_twenty_approvals_by_the_same_approver_take_effect_once(wf):  # noqa: F8
     one_effect(wf, quote_id, request_id)
     decided = [t for t in wf.tasks(request_id) if t["decision"] == "approved"]
     assert len(decided) == 1
-    assert len([h for h in wf.history("quote", quote_id) if h["action"] == "approval_decision"]) == 1
+    assert (
+        len([h for h in wf.history("quote", quote_id) if h["action"] == "approval_decision"]) == 1
+    )
 
 
 def test_twenty_different_approvers_at_once_decide_once(wf):  # noqa: F811
@@ -106,8 +114,12 @@ def test_twenty_different_approvers_at_once_decide_once(wf):  # noqa: F811
 def test_approve_against_reject(wf):  # noqa: F811
     wf.add_user("mgr_b", ["sales_manager"], department="sales")
     quote_id, request_id, _ = submitted_quote(wf)
-    reject = ("POST", f"/api/v1/approvals/{request_id}/reject", {"comment": "不同意"},
-              wf.headers("mgr_b"))  # fmt: skip
+    reject = (
+        "POST",
+        f"/api/v1/approvals/{request_id}/reject",
+        {"comment": "不同意"},
+        wf.headers("mgr_b"),
+    )
     statuses = race(wf, [approve(wf, "manager", request_id), reject])
     assert sorted(statuses) == [200, 409]
     one_effect(wf, quote_id, request_id, "approved" if statuses[0] == 200 else "rejected")
@@ -116,9 +128,14 @@ def test_approve_against_reject(wf):  # noqa: F811
 def test_approve_against_an_edit_of_a_locked_field(wf):  # noqa: F811
     for round_ in range(3):
         quote_id, request_id, version = submitted_quote(
-            wf, quote_no=f"BJ-R{round_}", tag=str(round_), mobile=f"1370013700{round_}")  # fmt: skip
-        edit = ("PATCH", f"/api/v1/quote/{quote_id}", {"discount": "25", "approval_note": "客户要求"},
-                wf.headers("sales1", version))  # fmt: skip
+            wf, quote_no=f"BJ-R{round_}", tag=str(round_), mobile=f"1370013700{round_}"
+        )
+        edit = (
+            "PATCH",
+            f"/api/v1/quote/{quote_id}",
+            {"discount": "25", "approval_note": "客户要求"},
+            wf.headers("sales1", version),
+        )
         statuses = race(wf, [approve(wf, "manager", request_id), edit])
         assert sorted(statuses) == [200, 409], statuses
         if statuses[0] == 200:  # the approval won; the edit came too late
@@ -131,8 +148,12 @@ def test_approve_against_an_edit_of_a_locked_field(wf):  # noqa: F811
 
 def test_a_double_clicked_submit_opens_one_request(wf):  # noqa: F811
     quote = wf.quote()
-    call = ("POST", f"/api/v1/quote/{quote.id}/transitions/submit", {"comment": "提交"},
-            wf.headers("sales1", 1))  # fmt: skip
+    call = (
+        "POST",
+        f"/api/v1/quote/{quote.id}/transitions/submit",
+        {"comment": "提交"},
+        wf.headers("sales1", 1),
+    )
     statuses = race(wf, [call] * N)
     assert sorted(statuses) == [202] + [409] * (N - 1)
     assert len(wf.rows("select id from approval_requests")) == 1
@@ -141,8 +162,11 @@ def test_a_double_clicked_submit_opens_one_request(wf):  # noqa: F811
 
 def test_twenty_transitions_at_once_change_the_status_once(wf):  # noqa: F811
     customer = wf.customer()
-    ticket = wf.create("service", "ticket", {"kind": "inquiry", "subject": "交期", "description": "询问",
-                                             "customer": customer.id})  # fmt: skip
+    ticket = wf.create(
+        "service",
+        "ticket",
+        {"kind": "inquiry", "subject": "交期", "description": "询问", "customer": customer.id},
+    )
     call = ("POST", f"/api/v1/ticket/{ticket.id}/transitions/accept", {}, wf.headers("service", 1))
     statuses = race(wf, [call] * N)
     assert sorted(statuses) == [200] + [409] * (N - 1)

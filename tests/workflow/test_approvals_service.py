@@ -37,12 +37,23 @@ def test_submitting_opens_a_request_and_keeps_the_status(wf):  # noqa: F811
     result = wf.take("sales1", "quote", quote.id, "submit", comment="年度客户")
     assert (result.outcome, result.status, result.row_version) == ("pending", "draft", 2)
     request = wf.request(result.request_id)
-    assert (request["status"], request["from_status"], request["to_status"]) == ("pending", "draft", "approved")
+    assert (request["status"], request["from_status"], request["to_status"]) == (
+        "pending",
+        "draft",
+        "approved",
+    )
     assert request["rulebook_version"] == 1 and request["requested_by"] == wf.uid("sales1")
-    definition = json.loads(request["definition"]) if isinstance(request["definition"], str) else request["definition"]
+    definition = (
+        json.loads(request["definition"])
+        if isinstance(request["definition"], str)
+        else request["definition"]
+    )
     assert [s["name"] for s in definition["steps"]] == ["manager", "finance_check"]
-    steps = wf.rows("select step_index, status, escalate_at from approval_steps where request_id = :r "
-                    "order by step_index", r=result.request_id)  # fmt: skip
+    steps = wf.rows(
+        "select step_index, status, escalate_at from approval_steps where request_id = :r "
+        "order by step_index",
+        r=result.request_id,
+    )
     assert [s["status"] for s in steps] == ["active", "skipped"]  # 45000 < 100000: no finance
     assert steps[0]["escalate_at"] is not None  # 8 working hours
     assert [t["approver_id"] for t in wf.tasks(result.request_id)] == [wf.uid("manager")]
@@ -54,14 +65,33 @@ def test_the_last_approval_changes_the_status(wf):  # noqa: F811
     quote = wf.quote()
     request_id = submit(wf, quote)
     outcome = wf.decide("manager", request_id, "approved", "同意")
-    assert outcome == {"request_id": request_id, "status": "approved", "record_status": "approved",
-                       "row_version": 3}  # fmt: skip
+    assert outcome == {
+        "request_id": request_id,
+        "status": "approved",
+        "record_status": "approved",
+        "row_version": 3,
+    }
     (log,) = wf.transitions_log("quote", quote.id)
-    assert (log["transition"], log["request_id"], log["user_id"]) == ("submit", request_id, wf.uid("manager"))
-    assert [h["action"] for h in wf.history("quote", quote.id)][-2:] == ["approval_decision", "transition"]
-    assert wf.events("quote", quote.id)[-3:] == ["transition:submit", "entered:approved", "approved:submit"]
+    assert (log["transition"], log["request_id"], log["user_id"]) == (
+        "submit",
+        request_id,
+        wf.uid("manager"),
+    )
+    assert [h["action"] for h in wf.history("quote", quote.id)][-2:] == [
+        "approval_decision",
+        "transition",
+    ]
+    assert wf.events("quote", quote.id)[-3:] == [
+        "transition:submit",
+        "entered:approved",
+        "approved:submit",
+    ]
     (task,) = wf.tasks(request_id)
-    assert (task["decision"], task["comment"], task["decided_by"]) == ("approved", "同意", wf.uid("manager"))
+    assert (task["decision"], task["comment"], task["decided_by"]) == (
+        "approved",
+        "同意",
+        wf.uid("manager"),
+    )
 
 
 def test_a_rejection_returns_the_record_to_on_reject_with_the_comment(wf):  # noqa: F811
@@ -81,7 +111,10 @@ def test_large_quotes_need_finance_too_and_the_same_person_cannot_do_both(wf):  
     request_id = submit(wf, quote)
     wf.decide("manager", request_id)
     assert wf.record("quote", quote.id)["status"] == "draft"
-    assert [t["approver_id"] for t in wf.tasks(request_id)] == [wf.uid("manager"), wf.uid("finance")]
+    assert [t["approver_id"] for t in wf.tasks(request_id)] == [
+        wf.uid("manager"),
+        wf.uid("finance"),
+    ]
     with pytest.raises(PermissionDenied):
         wf.decide("sales2", request_id)
     wf.decide("finance", request_id)
@@ -155,16 +188,28 @@ def test_withdraw_before_the_first_decision(wf, entity, policy_allows_after_deci
 
 def test_withdraw_any_time_for_access_requests(wf):  # noqa: F811
     customer = wf.customer("sales1", company_name="投标客户")
-    req = wf.create("sales1", "access_request", {"subject": "投标需要", "customer": customer.id,
-                                                 "purpose": "联合投标", "valid_until": "2026-12-31"})
+    req = wf.create(
+        "sales1",
+        "access_request",
+        {
+            "subject": "投标需要",
+            "customer": customer.id,
+            "purpose": "联合投标",
+            "valid_until": "2026-12-31",
+        },
+    )
     result = wf.take("sales1", "access_request", req.id, "submit")
     assert wf.run("sales1", lambda r, w, a: a.withdraw(result.request_id))["status"] == "withdrawn"
 
 
 def test_a_delegate_approves_for_the_approver_and_both_are_kept(wf):  # noqa: F811
     now = utcnow()
-    wf.run("manager", lambda r, w, a: ApprovalQueries(w.rt, w.conn, w.actor).delegate(
-        wf.uid("gm"), now - timedelta(hours=1), now + timedelta(days=3), "出差", now))
+    wf.run(
+        "manager",
+        lambda r, w, a: ApprovalQueries(w.rt, w.conn, w.actor).delegate(
+            wf.uid("gm"), now - timedelta(hours=1), now + timedelta(days=3), "出差", now
+        ),
+    )
     quote = wf.quote()
     request_id = submit(wf, quote)
     (task,) = wf.tasks(request_id)
@@ -183,7 +228,9 @@ def test_return_add_and_transfer(wf):  # noqa: F811
     wf.run("finance", lambda r, w, a: a.return_to(request_id, "manager", "请主管复核折扣"))
     tasks = wf.tasks(request_id)
     assert [(t["approver_id"], t["decision"], t["round"]) for t in tasks][-2:] == [
-        (wf.uid("finance"), "returned", 0), (wf.uid("manager"), None, 1)]  # fmt: skip
+        (wf.uid("finance"), "returned", 0),
+        (wf.uid("manager"), None, 1),
+    ]
     wf.run("manager", lambda r, w, a: a.add_approver(request_id, wf.uid("gm"), "请王总一并审批"))
     wf.run("manager", lambda r, w, a: a.transfer(request_id, wf.uid("sales3"), "交陈静"))
     wf.decide("sales3", request_id)  # mode any: sales3's approval decides the step
@@ -206,7 +253,9 @@ def test_an_overdue_step_escalates_once(wf):  # noqa: F811
         assert escalate_due(wf.rt, conn, utcnow() + timedelta(days=20)) == []
     tasks = wf.tasks(request_id)
     assert [(t["approver_id"], t["source"]) for t in tasks] == [
-        (wf.uid("service"), "resolved"), (wf.uid("service_manager"), "escalated")]  # fmt: skip
+        (wf.uid("service"), "resolved"),
+        (wf.uid("service_manager"), "escalated"),
+    ]
     assert wf.events("customer", customer.id).count("escalated:submit_review") == 1
     wf.decide("service_manager", request_id)
     assert wf.record("customer", customer.id)["status"] == "prospect"
@@ -218,7 +267,10 @@ def _changed_crm(version: int):
     data = copy.deepcopy(source)
     steps = data["entities"]["quote"]["transitions"]["submit"]["approval"]["steps"]
     steps["finance_check"].pop("when")
-    steps["gm"] = {"label": {"zh-CN": "总经理审批", "en": "GM"}, "approvers": {"role": "general_manager"}}
+    steps["gm"] = {
+        "label": {"zh-CN": "总经理审批", "en": "GM"},
+        "approvers": {"role": "general_manager"},
+    }
     result = compile_tree(load_text(json.dumps(data, ensure_ascii=False), "v2.json"))
     assert result.ok, [p.format() for p in result.errors]
     return build_runtime(result.rulebook, version)
@@ -237,7 +289,9 @@ def test_a_pending_request_keeps_the_steps_it_started_with(wf):  # noqa: F811
     with wf.st.engine.begin() as conn:
         sales1 = load_actor(conn, wf.uid("sales1"))
         new = WorkflowService(v2, conn, sales1).apply("quote", other.id, "submit", {}, version)
-    steps = wf.rows("select name, status from approval_steps where request_id = :r order by step_index",
-                    r=new.request_id)  # fmt: skip
+    steps = wf.rows(
+        "select name, status from approval_steps where request_id = :r order by step_index",
+        r=new.request_id,
+    )
     assert [s["name"] for s in steps] == ["manager", "finance_check", "gm"]
     assert wf.request(new.request_id)["rulebook_version"] == 2

@@ -62,12 +62,18 @@ def test_a_transition_through_the_page_form(wf, client):  # noqa: F811
     login(client, "sales1")
     form = client.get(f"/customer/{customer.id}/transitions/submit_review")
     assert form.status_code == 200 and "提交客服审核" in form.get_data(as_text=True)
-    response = client.post(f"/customer/{customer.id}/transitions/submit_review",
-                           data={"row_version": "1", "comment": "请审核"})  # fmt: skip
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/customer/{customer.id}")
+    response = client.post(
+        f"/customer/{customer.id}/transitions/submit_review",
+        data={"row_version": "1", "comment": "请审核"},
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/customer/{customer.id}"
+    )
     (request,) = wf.rows("select * from approval_requests")
     assert request["comment"] == "请审核"
-    stale = client.post(f"/customer/{customer.id}/transitions/submit_review", data={"row_version": "1"})
+    stale = client.post(
+        f"/customer/{customer.id}/transitions/submit_review", data={"row_version": "1"}
+    )
     assert stale.status_code == 302  # refused: flashed on the detail page
     assert len(wf.rows("select id from approval_requests")) == 1
 
@@ -77,12 +83,15 @@ def test_a_page_form_with_errors_is_shown_again(wf, client):  # noqa: F811
     request_id = wf.take("sales1", "customer", customer.id, "submit_review").request_id
     wf.decide("service", request_id)
     login(client, "sales1")
-    response = client.post(f"/customer/{customer.id}/transitions/lose",
-                           data={"row_version": "3", "lost_reason": ""})  # fmt: skip
+    response = client.post(
+        f"/customer/{customer.id}/transitions/lose", data={"row_version": "3", "lost_reason": ""}
+    )
     assert response.status_code == 422
     assert "此项为必填项" in response.get_data(as_text=True)
-    response = client.post(f"/customer/{customer.id}/transitions/lose",
-                           data={"row_version": "3", "lost_reason": "预算取消"})  # fmt: skip
+    response = client.post(
+        f"/customer/{customer.id}/transitions/lose",
+        data={"row_version": "3", "lost_reason": "预算取消"},
+    )
     assert response.status_code == 302
     assert wf.record("customer", customer.id)["status"] == "lost"
 
@@ -96,7 +105,9 @@ def test_the_inbox_page_approves(wf, client):  # noqa: F811
     assert inbox.status_code == 200 and "BJ-202603001" in text and "请批" in text
     page = client.get(f"/approvals/{request_id}")
     assert page.status_code == 200 and "加签" in page.get_data(as_text=True)
-    done = client.post(f"/approvals/{request_id}/approve", data={"comment": "可以", "back": "inbox"})
+    done = client.post(
+        f"/approvals/{request_id}/approve", data={"comment": "可以", "back": "inbox"}
+    )
     assert done.status_code == 302 and done.headers["Location"].endswith("/approvals")
     assert wf.record("quote", quote.id)["status"] == "approved"
     assert client.get(f"/approvals/{request_id}").status_code == 200
@@ -106,8 +117,10 @@ def test_the_inbox_page_approves(wf, client):  # noqa: F811
 
 def test_delegation_through_the_inbox_page(wf, client):  # noqa: F811
     login(client, "manager")
-    response = client.post("/approvals/delegations", data={
-        "delegate": str(wf.uid("gm")), "ends_at": "2099-01-01T18:00", "reason": "出差"})  # fmt: skip
+    response = client.post(
+        "/approvals/delegations",
+        data={"delegate": str(wf.uid("gm")), "ends_at": "2099-01-01T18:00", "reason": "出差"},
+    )
     assert response.status_code == 302
     (row,) = wf.rows("select * from delegations")
     assert (row["user_id"], row["delegate_id"]) == (wf.uid("manager"), wf.uid("gm"))

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from ruleform.errors import FieldErrors, NotFound, PermissionDenied, TransitionNotAllowed, VersionConflict
+from ruleform.errors import (
+    FieldErrors,
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+    VersionConflict,
+)
 from tests.workflow.wf_helpers import wf  # noqa: F401
 
 pytestmark = pytest.mark.app
@@ -13,8 +19,13 @@ pytestmark = pytest.mark.app
 
 def ticket(wf, **extra):  # noqa: F811
     customer = wf.customer()
-    values = {"kind": "inquiry", "subject": "咨询交期", "customer": customer.id,
-              "description": "客户询问交货周期", **extra}  # fmt: skip
+    values = {
+        "kind": "inquiry",
+        "subject": "咨询交期",
+        "customer": customer.id,
+        "description": "客户询问交货周期",
+        **extra,
+    }
     return wf.create("service", "ticket", values)
 
 
@@ -26,10 +37,17 @@ def test_a_transition_writes_status_log_period_history_and_events_together(wf): 
     assert stored["status"] == "in_progress" and stored["first_response_at"] is not None
     (log,) = wf.transitions_log("ticket", t.id)
     assert (log["transition"], log["from_status"], log["to_status"], log["comment"]) == (
-        "accept", "received", "in_progress", "受理")
+        "accept",
+        "received",
+        "in_progress",
+        "受理",
+    )
     assert log["user_id"] == wf.uid("service")
-    periods = wf.rows("select status, left_at from status_periods where entity = 'ticket' "
-                      "and record_id = :r order by id", r=t.id)  # fmt: skip
+    periods = wf.rows(
+        "select status, left_at from status_periods where entity = 'ticket' "
+        "and record_id = :r order by id",
+        r=t.id,
+    )
     assert [p["status"] for p in periods] == ["received", "in_progress"]
     assert periods[0]["left_at"] is not None and periods[1]["left_at"] is None
     entry = wf.history("ticket", t.id)[-1]
@@ -37,7 +55,11 @@ def test_a_transition_writes_status_log_period_history_and_events_together(wf): 
     assert entry["changes"]["status"] == ["received", "in_progress"]
     assert entry["changes"]["_workflow"]["transition"] == "accept"
     assert "first_response_at" in entry["changes"]
-    assert wf.events("ticket", t.id) == ["entered:received", "transition:accept", "entered:in_progress"]
+    assert wf.events("ticket", t.id) == [
+        "entered:received",
+        "transition:accept",
+        "entered:in_progress",
+    ]
 
 
 def test_a_stale_version_is_a_conflict_and_changes_nothing(wf):  # noqa: F811
@@ -74,10 +96,17 @@ def test_required_fields_are_asked_for_and_parsed_like_any_write(wf):  # noqa: F
         wf.take("service", "ticket", t.id, "escalate_to_technical", {"technical_assignee": "x"})
     assert "technical_assignee" in err.value.errors
     with pytest.raises(FieldErrors) as err:
-        wf.take("service", "ticket", t.id, "escalate_to_technical",
-                {"technical_assignee": wf.uid("tech"), "priority": "high"})  # fmt: skip
+        wf.take(
+            "service",
+            "ticket",
+            t.id,
+            "escalate_to_technical",
+            {"technical_assignee": wf.uid("tech"), "priority": "high"},
+        )
     assert "priority" in err.value.errors  # only the transition's fields may be given
-    wf.take("service", "ticket", t.id, "escalate_to_technical", {"technical_assignee": wf.uid("tech")})
+    wf.take(
+        "service", "ticket", t.id, "escalate_to_technical", {"technical_assignee": wf.uid("tech")}
+    )
     assert wf.record("ticket", t.id)["technical_assignee"] == wf.uid("tech")
 
 
@@ -104,8 +133,16 @@ def test_who_may_not_is_refused_and_who_cannot_see_gets_not_found(wf):  # noqa: 
 
 def test_set_expressions_fill_read_only_fields_and_the_target_is_validated(wf):  # noqa: F811
     customer = wf.customer()
-    opp = wf.create("sales1", "opportunity", {"opportunity_name": "二期", "customer": customer.id,
-                                              "amount": "100000", "expected_close_date": "2026-12-31"})
+    opp = wf.create(
+        "sales1",
+        "opportunity",
+        {
+            "opportunity_name": "二期",
+            "customer": customer.id,
+            "amount": "100000",
+            "expected_close_date": "2026-12-31",
+        },
+    )
     wf.take("sales1", "opportunity", opp.id, "submit_proposal", {"proposal_summary": "方案A"})
     wf.take("sales1", "opportunity", opp.id, "negotiate")
     with pytest.raises(FieldErrors) as err:
@@ -126,6 +163,8 @@ def test_the_record_service_never_writes_a_status(wf):  # noqa: F811
 
 def test_a_new_record_starts_its_first_status_period(wf):  # noqa: F811
     t = ticket(wf)
-    (period,) = wf.rows("select * from status_periods where entity = 'ticket' and record_id = :r", r=t.id)
+    (period,) = wf.rows(
+        "select * from status_periods where entity = 'ticket' and record_id = :r", r=t.id
+    )
     assert period["status"] == "received" and period["left_at"] is None
     assert period["entered_by"] == wf.uid("service")

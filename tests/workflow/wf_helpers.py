@@ -73,25 +73,40 @@ class Workflow:
     def record(self, entity: str, record_id: int) -> dict[str, Any]:
         with self.st.engine.connect() as conn:
             table = self.rt.table(entity)
-            return dict(conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().one())
+            return dict(
+                conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().one()
+            )
 
     def customer(self, username: str = "sales1", **extra: Any) -> Any:
         return self.create(username, "customer", {**CUSTOMER, **extra})
 
     def quote(self, username: str = "sales1", **extra: Any) -> Any:
-        customer = self.customer(username, company_name=f"报价客户{extra.pop('tag', '')}",
-                                 mobile=extra.pop("mobile", "13700137000"))  # fmt: skip
+        customer = self.customer(
+            username,
+            company_name=f"报价客户{extra.pop('tag', '')}",
+            mobile=extra.pop("mobile", "13700137000"),
+        )
         return self.create(username, "quote", {**QUOTE, "customer": customer.id, **extra})
 
-    def take(self, username: str, entity: str, record_id: int, name: str,
-             payload: dict | None = None, version: int | None = None, **kw: Any) -> Any:  # fmt: skip
+    def take(
+        self,
+        username: str,
+        entity: str,
+        record_id: int,
+        name: str,
+        payload: dict | None = None,
+        version: int | None = None,
+        **kw: Any,
+    ) -> Any:
         if version is None:
             version = self.record(entity, record_id)["row_version"]
-        return self.run(username, lambda r, w, a: w.apply(entity, record_id, name, payload or {},
-                                                          version, **kw))  # fmt: skip
+        return self.run(
+            username, lambda r, w, a: w.apply(entity, record_id, name, payload or {}, version, **kw)
+        )
 
-    def decide(self, username: str, request_id: int, decision: str = "approved",
-               comment: str | None = None) -> Any:  # fmt: skip
+    def decide(
+        self, username: str, request_id: int, decision: str = "approved", comment: str | None = None
+    ) -> Any:
         return self.run(username, lambda r, w, a: a.decide(request_id, decision, comment))
 
     # --- HTTP ---------------------------------------------------------------------------------
@@ -111,8 +126,9 @@ class Workflow:
     def get(self, username: str, path: str) -> Any:
         return self.client.get(path, headers=self.headers(username))
 
-    def post(self, username: str, path: str, body: dict | None = None,
-             version: int | None = None) -> Any:  # fmt: skip
+    def post(
+        self, username: str, path: str, body: dict | None = None, version: int | None = None
+    ) -> Any:
         return self.client.post(path, json=body or {}, headers=self.headers(username, version))
 
     def api_create(self, username: str, entity: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -121,11 +137,20 @@ class Workflow:
         assert response.status_code == 201, response.get_json()
         return response.get_json()["data"]
 
-    def api_take(self, username: str, entity: str, record_id: int, name: str,
-                 body: dict | None = None, version: int | None = None) -> Any:  # fmt: skip
+    def api_take(
+        self,
+        username: str,
+        entity: str,
+        record_id: int,
+        name: str,
+        body: dict | None = None,
+        version: int | None = None,
+    ) -> Any:
         if version is None:
             version = self.record(entity, record_id)["row_version"]
-        return self.post(username, f"/api/v1/{entity}/{record_id}/transitions/{name}", body, version)
+        return self.post(
+            username, f"/api/v1/{entity}/{record_id}/transitions/{name}", body, version
+        )
 
     def api_act(self, username: str, request_id: int, action: str, body: dict | None = None) -> Any:
         return self.post(username, f"/api/v1/approvals/{request_id}/{action}", body)
@@ -137,37 +162,61 @@ class Workflow:
             return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
 
     def events(self, entity: str, record_id: int) -> list[str]:
-        rows = self.rows("select rule from outbox where entity = :e and record_id = :r "
-                         "and kind = 'event' order by id", e=entity, r=record_id)  # fmt: skip
+        rows = self.rows(
+            "select rule from outbox where entity = :e and record_id = :r "
+            "and kind = 'event' order by id",
+            e=entity,
+            r=record_id,
+        )
         return [r["rule"] for r in rows]
 
     def history(self, entity: str, record_id: int) -> list[dict[str, Any]]:
-        rows = self.rows("select action, changes, user_id from record_history where entity = :e "
-                         "and record_id = :r order by id", e=entity, r=record_id)  # fmt: skip
+        rows = self.rows(
+            "select action, changes, user_id from record_history where entity = :e "
+            "and record_id = :r order by id",
+            e=entity,
+            r=record_id,
+        )
         for row in rows:
             row["changes"] = as_json(row["changes"]) or {}
         return rows
 
     def transitions_log(self, entity: str, record_id: int) -> list[dict[str, Any]]:
-        return self.rows("select * from transition_log where entity = :e and record_id = :r "
-                         "order by id", e=entity, r=record_id)  # fmt: skip
+        return self.rows(
+            "select * from transition_log where entity = :e and record_id = :r order by id",
+            e=entity,
+            r=record_id,
+        )
 
     def request(self, request_id: int) -> dict[str, Any]:
         (row,) = self.rows("select * from approval_requests where id = :i", i=request_id)
         return row
 
     def tasks(self, request_id: int) -> list[dict[str, Any]]:
-        return self.rows("select * from approval_tasks where request_id = :i order by id", i=request_id)
+        return self.rows(
+            "select * from approval_tasks where request_id = :i order by id", i=request_id
+        )
 
-    def add_user(self, username: str, roles: list[str], department: str = "service",
-                 manager: str | None = None) -> int:  # fmt: skip
+    def add_user(
+        self,
+        username: str,
+        roles: list[str],
+        department: str = "service",
+        manager: str | None = None,
+    ) -> int:
         from ruleform.platform.auth.users import create_user
 
         with self.st.engine.begin() as conn:
-            user_id = create_user(conn, username, "demo", display_name=username,
-                                  department_id=self.org.departments[department],
-                                  manager_id=self.org.users.get(manager) if manager else None,
-                                  roles=roles, locale="en")  # fmt: skip
+            user_id = create_user(
+                conn,
+                username,
+                "demo",
+                display_name=username,
+                department_id=self.org.departments[department],
+                manager_id=self.org.users.get(manager) if manager else None,
+                roles=roles,
+                locale="en",
+            )
         self.org.users[username] = user_id
         return user_id
 

@@ -46,6 +46,17 @@ class RecordView:
         return self.values["row_version"]
 
 
+def _is_actors_own(actor: Actor, name: str, f: Any, value: Any) -> bool:
+    """Whether ``value`` is the actor's own user id or department (known to exist)."""
+    if value is None or actor.user_id is None:
+        return False
+    if name == "owner" or (f is not None and f.type == "user"):
+        return value == actor.user_id
+    if name == "department" or (f is not None and f.type == "department"):
+        return value == actor.department_id
+    return False
+
+
 def _hooks() -> list[Any]:
     """The workflow engine's write hooks: duplicate rules, status periods, approval locks
     (``ruleform/workflow_engine/record_hooks.py``; imported here, when first needed)."""
@@ -261,6 +272,8 @@ class RecordService:
         for name, value in values.items():
             f = entity.fields.get(name)
             target = None
+            if _is_actors_own(self.actor, name, f, value):
+                continue  # the acting user (active, or they could not act) and their department
             if f is not None and f.type == "reference" and value is not None:
                 target_entity = self.rt.rulebook.entities[f.target]
                 t = self.rt.table(target_entity)

@@ -22,6 +22,7 @@ from .plan_choices import plan_choices
 from .plan_columns import plan_columns
 from .plan_context import PlanContext
 from .plan_indexes import plan_indexes
+from .plan_statuses import StatusMap, plan_statuses
 from .plan_tables import plan_dropped_tables, plan_new_tables
 from .tables import build_metadata, table_fingerprint
 
@@ -34,11 +35,13 @@ def plan_migration(
     new_rulebook: Rulebook,
     *,
     rulebook_version: int | None = None,
+    status_map: StatusMap | None = None,
 ) -> MigrationPlan:
     """The steps that make the database on ``connection`` hold ``new_rulebook``'s tables.
 
     ``rulebook_version`` (the number of the version being published) is recorded with
-    archived values.
+    archived values. ``status_map`` (entity → removed status → new status) moves records out
+    of statuses the new version removes; without it such a removal is refused.
     """
     target = build_metadata(new_rulebook)
     live = reflect_live(connection, target.tables.keys())
@@ -49,6 +52,7 @@ def plan_migration(
     for table, live_table in existing:
         steps += plan_columns(ctx, table, live_table)
     steps += plan_choices(ctx)
+    steps += plan_statuses(ctx, status_map)
     steps += plan_dropped_tables(ctx)
     for table, live_table in existing:
         steps += plan_indexes(ctx, table, live_table)

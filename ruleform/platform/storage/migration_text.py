@@ -107,6 +107,23 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         "en": "Remove choice '{value}' from '{column}' of {entity_label} ({count} records hold it)",
         "zh-CN": "从「{entity_label}」的 '{column}' 删除选项 '{value}'（{count} 条记录在用）",
     },
+    "remove_status": {
+        "en": "Remove status '{status}' of {entity_label} (no record is in it)",
+        "zh-CN": "删除「{entity_label}」的状态 '{status}'（没有记录处于该状态）",
+    },
+    "remove_status_refused": {
+        "en": "Remove status '{status}' of {entity_label} — refused: {count} records are in it"
+        " and {pending} approval requests are pending for it; map them to a status of the new"
+        " version (target given: {target}) and decide or withdraw the requests",
+        "zh-CN": "删除「{entity_label}」的状态 '{status}' —— 无法执行：{count} 条记录处于该状态，"
+        "{pending} 个审批申请与之相关；请将这些记录映射到新版本的状态（已指定：{target}），"
+        "并先处理或撤回这些审批",
+    },
+    "map_status": {
+        "en": "Move {count} records of {entity_label} from the removed status '{status}'"
+        " to '{target}'",
+        "zh-CN": "将「{entity_label}」的 {count} 条记录从已删除的状态 '{status}' 改为 '{target}'",
+    },
     "refused_not_null": {
         "en": "Add column '{column}' to {table} — refused: it may not be empty and"
         " {count} records exist",

@@ -1,0 +1,191 @@
+"""``ruleform worker``: one process that runs the RQ worker (with RQ's scheduler), the outbox
+drain and the time-rule tick.
+
+* The **RQ worker** runs in the main thread. It is a ``SimpleWorker`` — jobs run in this
+  process, without a fork per job (delivery jobs are short and I/O bound, and a forked
+  child would inherit the drain thread's locks). When Redis goes away the worker is
+  rebuilt with exponential backoff until it answers again.
+* The **drain loop** runs in a thread every ``DELIVERY_DRAIN_INTERVAL`` seconds: inbox rows
+  are delivered inline, other rows enqueued (see ``drain.py``). It needs only the
+  database for the inbox, so in-app messages keep flowing while Redis is down; database
+  outages are waited out the same way.
+* The **tick** of the time rules (``TIMERULES_TICK``, default
+  ``ruleform.workflow_engine.timerules:tick``) is called from the same thread every
+  ``TIMERULES_TICK_INTERVAL`` seconds as ``tick(engine=…, runtime=…, now=…)``; it takes
+  the single-scheduler lock itself, so any number of workers may call it. While that
+  entry point does not exist the hook does nothing (logged once).
+
+``--burst`` drains, runs the queued jobs and repeats until nothing is due — for tests and
+cron-style deployments. SIGINT/SIGTERM stop after the current job.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from ...platform.runtime import utcnow
+from .context import DeliveryContext, from_app, install
+from .drain import drain_once
+
+__all__ = ["run_worker", "run_tick", "background_loop", "DEFAULT_QUEUES"]
+
+log = logging.getLogger("ruleform.delivery")
+
+DEFAULT_QUEUES = ("default", "notifications")
+_MISSING_TICK_LOGGED: set[str] = set()
+
+
+def run_tick(ctx: DeliveryContext) -> Any:
+    """Call the time rules' tick entry point, if there is one."""
+    path = ctx.settings["TIMERULES_TICK"]
+    if not path:
+        return None
+    module_name, _, name = str(path).partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        module = None
+    tick = getattr(module, name, None) if module is not None else None
+    if tick is None:
+        if path not in _MISSING_TICK_LOGGED:
+            _MISSING_TICK_LOGGED.add(path)
+            log.info("no time-rule tick at %s yet; the worker only delivers", path)
+        return None
+    return tick(engine=ctx.engine, runtime=ctx.runtime, now=utcnow())
+
+
+def background_loop(ctx: DeliveryContext, stop: threading.Event) -> None:
+    """Drain (and tick) until ``stop`` is set; errors back off, never end the loop."""
+    interval = float(ctx.settings["DELIVERY_DRAIN_INTERVAL"])
+    tick_every = float(ctx.settings["TIMERULES_TICK_INTERVAL"])
+    ceiling = max(interval, min(30.0, interval * 10))
+    next_tick, pause = 0.0, interval
+    while not stop.is_set():
+        try:
+            if time.monotonic() >= next_tick:
+                next_tick = time.monotonic() + tick_every
+                run_tick(ctx)
+            report = drain_once(ctx)
+            if report.redis_error:
+                log.warning("Redis unavailable (%s); the outbox holds", report.redis_error)
+                pause = min(ceiling, max(pause * 2, interval))
+            else:
+                pause = interval
+        except Exception:
+            log.exception("the drain failed; retrying")
+            pause = min(ceiling, max(pause * 2, interval))
+        stop.wait(pause)
+
+
+def _worker_class() -> type:
+    from rq.worker import SimpleWorker
+
+    class DeliveryWorker(SimpleWorker):  # type: ignore[misc]
+        """A SimpleWorker that also tells the drain loop when it is asked to stop."""
+
+        stop_event: threading.Event
+        max_connection_wait_time = 10.0  # back from a Redis outage within seconds
+
+        def request_stop(self, signum: Any, frame: Any) -> None:
+            self.stop_event.set()
+            super().request_stop(signum, frame)
+
+    return DeliveryWorker
+
+
+def _rq_until_stopped(ctx: DeliveryContext, queues: Sequence[str], stop: threading.Event,
+                      burst: bool = False) -> bool:  # fmt: skip
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Queue
+
+    worked, pause = False, 1.0
+    while not stop.is_set():
+        connection = Redis.from_url(ctx.redis_url or "", socket_connect_timeout=2,
+                                    health_check_interval=15)  # fmt: skip
+        try:
+            worker = _worker_class()([Queue(q, connection=connection) for q in queues],
+                                     connection=connection)  # fmt: skip
+            worker.stop_event = stop
+            worked = bool(worker.work(burst=burst, with_scheduler=not burst,
+                                      logging_level="INFO")) or worked  # fmt: skip
+            pause = 1.0
+            if burst:
+                return worked
+        except (RedisError, OSError) as exc:
+            log.warning("Redis unavailable (%s); the RQ worker retries in %.0f s", exc, pause)
+            if burst:
+                raise
+        finally:
+            _stop_on_signals(stop)  # RQ's handlers point at a worker that is gone
+        stop.wait(pause)
+        pause = min(pause * 2, 30.0)
+    return worked
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handler(_signum: int, _frame: Any) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+
+
+def _burst(ctx: DeliveryContext, queues: Sequence[str], rounds: int = 50) -> bool:
+    """Drain and run jobs until a round finds nothing to do (deferred rows stay pending)."""
+    worked = False
+    for _ in range(rounds):
+        report = drain_once(ctx, budget=30.0)
+        ran = _rq_until_stopped(ctx, queues, threading.Event(), burst=True) if report.enqueued \
+            else False  # fmt: skip
+        worked = worked or report.worked or ran
+        if not report.worked:
+            break
+    return worked
+
+
+def run_worker(app_config: dict[str, Any], redis_url: str, *, burst: bool = False,
+               exit_with_parent: bool = False,
+               queues: Sequence[str] = DEFAULT_QUEUES) -> bool:  # fmt: skip
+    """Build the app, then run the RQ worker, the drain and the tick until stopped."""
+    from ...platform.app import create_app
+
+    app = create_app({**app_config, "REDIS_URL": redis_url})
+    ctx = from_app(app, redis_url)
+    install(ctx)
+    queues = tuple(dict.fromkeys((*queues, ctx.settings["DELIVERY_QUEUE"])))
+    if burst:
+        return _burst(ctx, queues)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    if exit_with_parent:
+        _watch_parent(os.getppid(), stop)
+    loop = threading.Thread(target=background_loop, args=(ctx, stop), name="ruleform-drain",
+                            daemon=True)  # fmt: skip
+    loop.start()
+    try:
+        return _rq_until_stopped(ctx, queues, stop)
+    finally:
+        stop.set()
+        loop.join(timeout=10)
+
+
+def _watch_parent(parent: int, stop: threading.Event) -> None:
+    def watch() -> None:
+        while not stop.is_set():
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(1)
+
+    threading.Thread(target=watch, name="ruleform-parent-watch", daemon=True).start()

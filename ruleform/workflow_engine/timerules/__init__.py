@@ -1,0 +1,47 @@
+"""Time rules: reminders, SLAs, escalations and automated touches that never fire twice and
+never get lost (docs/time-rules.md).
+
+The rule of this package: **set-based evaluation, ledger first.** Each rule is one SQL
+query per tick selecting the records due now; each firing is a set of ledger rows under a
+unique key, written in the same transaction as its outbox rows, tasks and record changes.
+Delivery (RQ jobs, channels, retries, quiet hours, frequency caps, the kill switch) reads
+the outbox — see ``workflow_engine/delivery``.
+
+Modules, in the order a tick uses them:
+
+- ``tables`` — ``rule_firings`` (the ledger), ``rule_runs``, ``rule_states``,
+  ``rule_dry_runs``, ``scheduler_lock``; ``catalog`` — rule keys (``<entity>.<rule>``);
+- ``recipients`` (the organisation of one tick), ``calendars`` (whose calendar, and the
+  bounds the queries bind);
+- ``compile`` (timing → SQL: after, yearly, inactive), ``sla`` (deadlines),
+  ``periodic`` (schedule, threshold, on); ``occurrences`` (keys, anchors, late policy);
+- ``plan`` (items per recipient × channel, escalation chains, canary), ``messages``
+  (outbox payloads, task titles, dry-run previews), ``changes`` (``set`` / ``reassign``
+  through the record service), ``actions`` (writing a batch), ``ledger``;
+- ``rollout`` (states and caps), ``ticks`` (one tick: ``tick()``), ``scheduler`` (the one clock: lock,
+  loop, RQ job);
+- ``why``, ``health``, ``commands`` (``ruleform rules …``), ``web`` (admin page, my tasks,
+  ``/api/v1/tasks``).
+
+Entry points: ``tick(runtime, engine, now)``, ``tick_job()``, ``run_scheduler_forever``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["tick", "tick_job", "run_scheduler_forever", "TickReport", "RuleReport"]
+
+_EXPORTS = {"tick": "ticks", "TickReport": "ticks", "RuleReport": "ticks",
+            "tick_job": "scheduler", "run_scheduler_forever": "scheduler"}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """Lazy exports: ``workflow_engine.tables`` imports ``timerules.tables`` while the
+    platform's runtime module is still loading, so nothing else is imported eagerly."""
+    if name not in _EXPORTS:
+        raise AttributeError(name)
+    import importlib
+
+    module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
+    return getattr(module, name)
