@@ -132,6 +132,7 @@ def _build_field(ctx: BuildContext, entity: str, name: str, spec: dict, path: tu
         target=target,
         on_delete=spec.get("on_delete", "restrict"),
         related_label=ctx.text(spec.get("related_label"), (*path, "related_label")),
+        reference_scope=spec.get("reference_scope", "readable"),
         returns=spec.get("returns", "string") if spec["type"] == "computed" else None,
         expression=ctx.expression(spec.get("expression"), entity, (*path, "expression"),
                                   _RETURNS_TYPE.get(spec.get("returns", "string"))),  # fmt: skip

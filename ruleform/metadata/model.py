@@ -160,6 +160,9 @@ class Field:
     target: str | None = None  # reference: the entity referred to
     on_delete: str = "restrict"  # reference
     related_label: Text = Text()  # reference: the label of the related list on the target
+    # reference: "readable" (default) — the user may link only records they may read;
+    # "any" — any existing record (e.g. asking for access to it); its title stays hidden
+    reference_scope: str = "readable"
     returns: str | None = None  # computed: the value type
     expression: CompiledExpression | None = None  # computed
     source: SourceRef = SourceRef()

@@ -99,6 +99,7 @@ def _field_schema() -> dict:
         "entity": IDENT_S,
         "on_delete": {"enum": ["restrict", "set_null"]},
         "related_label": TEXT,
+        "reference_scope": {"enum": ["readable", "any"]},
         "returns": {"enum": list(COMPUTED_RETURNS)},
         "expression": EXPRESSION,
     }  # fmt: skip

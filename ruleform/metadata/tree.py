@@ -96,11 +96,26 @@ class SourceTree:
         """Take ``other``'s marks below the top-level keys in ``taken``: all of a key
         (``None``) or below the named items of a key. One pass over ``other``'s marks.
         """
-        for mine, theirs in (
+        pairs = (
             (self.value_marks, other.value_marks),
             (self.key_marks, other.key_marks),
             (self.scalar_styles, other.scalar_styles),
-        ):
+        )
+        if taken.keys() == other.data.keys() and all(
+            names is None or len(names) == len(other.data[key]) for key, names in taken.items()
+        ):  # everything was taken (the usual case): copy wholesale, but not the marks of
+            # the root and of the item collections themselves (the first file's stay)
+            tops = [(), *((key,) for key, names in taken.items() if names is not None)]
+            for mine, theirs in pairs:
+                saved = {top: mine[top] for top in tops if top in mine}
+                mine.update(theirs)  # type: ignore[arg-type]
+                for top in tops:
+                    if top in saved:
+                        mine[top] = saved[top]  # type: ignore[index]
+                    else:
+                        mine.pop(top, None)  # type: ignore[arg-type]
+            return
+        for mine, theirs in pairs:
             for sub, mark in theirs.items():
                 if not sub:
                     continue

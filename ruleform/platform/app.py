@@ -30,8 +30,11 @@ FEATURES = (
     "ruleform.blueprints.errors",
     "ruleform.blueprints.pages",
     "ruleform.blueprints.api",
+    "ruleform.blueprints.access",
     "ruleform.admin_ui",
     "ruleform.workflow_engine.web",
+    "ruleform.workflow_engine.timerules.web",
+    "ruleform.workflow_engine.delivery.web",
 )
 
 

@@ -32,6 +32,21 @@ def ensure_system_tables(engine: Engine) -> None:
     metadata = sa.MetaData()
     add_system_tables(metadata)
     metadata.create_all(engine, checkfirst=True)
+    _add_missing_columns(engine, metadata)
+
+
+def _add_missing_columns(engine: Engine, metadata: sa.MetaData) -> None:
+    """Nullable columns added to a system table in a later release (``read_audit.via``) are
+    added to databases made before it; anything else is a migration's business."""
+    with engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present and column.nullable and column.server_default is None:
+                    type_ = column.type.compile(dialect=conn.dialect)
+                    conn.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN '
+                                         f'"{column.name}" {type_}'))  # fmt: skip
 
 
 def compile_stored(source: Any, number: int) -> Rulebook:

@@ -95,7 +95,9 @@ def _register_extensions() -> None:
     """Commands that live with the features they drive."""
     import importlib
 
-    for module in ("ruleform.platform.commands", "ruleform.platform.auth.commands"):
+    for module in ("ruleform.platform.commands", "ruleform.platform.auth.commands",
+                   "ruleform.workflow_engine.timerules.commands",
+                   "ruleform.platform.access_commands"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

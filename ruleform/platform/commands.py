@@ -51,7 +51,9 @@ _WORDS = {
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to ``cli``."""
-    for command in (serve, worker, demo, migrate, rulebook):
+    from ..workflow_engine.delivery.commands import outbox
+
+    for command in (serve, worker, demo, migrate, rulebook, outbox):
         cli.add_command(command)
 
 
@@ -118,13 +120,15 @@ def _require_version(db: DatabaseOptions) -> None:
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 @click.option("--exit-with-parent", is_flag=True, hidden=True)
 def worker(db: DatabaseOptions, redis_url: str, burst: bool, exit_with_parent: bool) -> None:
-    """Run an RQ worker with the scheduler on the queues 'default' and 'notifications'."""
+    """Run an RQ worker with the scheduler on the queues 'default' and 'notifications', the
+    outbox drain (inbox, email, webhooks, SMS) and the time-rule tick, in one process."""
     import os
 
     from .serve import QUEUES, run_worker
 
     os.environ.update(db.environment())  # jobs open the same database as the web app
-    click.echo(f"worker on {', '.join(QUEUES)} with the scheduler — {redis_url}", err=True)
+    click.echo(f"worker on {', '.join(QUEUES)} with the scheduler and the outbox drain — "
+               f"{redis_url}", err=True)  # fmt: skip
     run_worker(redis_url, burst=burst, exit_with_parent=exit_with_parent)
 
 

@@ -54,6 +54,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "malformed": "The request could not be read: {detail}",
         "unavailable": "The service is briefly unavailable. Please try again shortly.",
         "invalid_filter": "Cannot filter by '{field}' this way.",
+        "sensitive_filter": "'{field}' is sensitive: it can only be filtered as empty or not empty.",
+        "outside_reach": "You may only give records to people and departments within your own reach.",
+        "too_many_groups": "Group by at most {max} fields.",
+        "invalid_group": "Cannot group by '{field}'.",
+        "invalid_aggregate": "Cannot compute {function} of '{field}'.",
+        "export_too_large": "An export holds at most {max} records; narrow it with filters.",
+        "transfer_same_user": "Choose two different people.",
+        "transfer_too_large": "A transfer moves at most {max} records at once; narrow it with filters.",
+        "unknown_user": "No such active user.",
         "invalid_sort": "Cannot sort by '{field}'.",
         "too_many_filters": "At most {max} filters.",
         "bad_cursor": "The page cursor is invalid or expired.",
@@ -263,6 +272,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "malformed": "无法读取请求：{detail}",
         "unavailable": "服务暂时不可用，请稍后再试。",
         "invalid_filter": "不能这样按“{field}”筛选。",
+        "sensitive_filter": "“{field}”是敏感字段，只能按“为空/不为空”筛选。",
+        "outside_reach": "只能把记录交给您权限范围内的人员和部门。",
+        "too_many_groups": "最多按 {max} 个字段分组。",
+        "invalid_group": "不能按“{field}”分组。",
+        "invalid_aggregate": "不能计算“{field}”的 {function}。",
+        "export_too_large": "一次最多导出 {max} 条记录，请加筛选条件。",
+        "transfer_same_user": "请选择两个不同的人员。",
+        "transfer_too_large": "一次最多转移 {max} 条记录，请加筛选条件。",
+        "unknown_user": "没有这个在职用户。",
         "invalid_sort": "不能按“{field}”排序。",
         "too_many_filters": "最多 {max} 个筛选条件。",
         "bad_cursor": "分页标记无效或已过期。",
@@ -433,6 +451,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page.initial_values": "{count} 项初始值",
     },
 }
+
+
+
+def _merge_feature_texts() -> None:
+    from .access_messages import TEXTS
+
+    for locale, table in TEXTS.items():
+        MESSAGES[locale].update(table)
+
+
+_merge_feature_texts()
 
 
 def normalise_locale(locale: str | None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,8 +20,9 @@ from ..metadata.build_fields import SYSTEM_COLUMNS
 from ..metadata.conditions import SqlContext
 from ..metadata.model import Entity, Permission, Rulebook
 from .actors import Actor
+from .policy_scopes import BoundScope, ScopeCompiler
 
-__all__ = ["Policy", "Decision"]
+__all__ = ["Policy", "Decision", "BoundScope", "ALWAYS_READABLE"]
 
 #: Columns every reader sees when they can see the row at all.
 ALWAYS_READABLE = frozenset({"id", "created_at", "updated_at", "created_by", "updated_by",
@@ -38,8 +40,9 @@ class Decision:
 class Policy:
     """Access decisions for one compiled rulebook."""
 
-    def __init__(self, rulebook: Rulebook):
+    def __init__(self, rulebook: Rulebook, calendar: Any = None):
         self.rulebook = rulebook
+        self._scopes = ScopeCompiler(rulebook, calendar)
 
     # --- actions ----------------------------------------------------------------------
 
@@ -72,41 +75,40 @@ class Policy:
 
     # --- rows ----------------------------------------------------------------------------
 
+    def scope(self, actor: Actor, entity: Entity, tables: dict[str, sa.Table],
+              action: str = "read", now: datetime | None = None) -> BoundScope:  # fmt: skip
+        """The rows the actor may ``action`` as a cached clause with named parameters and
+        this request's values for them (the query compiler passes both to the database)."""
+        if actor.is_system:
+            return BoundScope(sa.true())
+        perms = self.permissions(actor, entity, action)
+        return self._scopes.scope(actor, entity, perms, tables, action, now or _utcnow())
+
     def row_clause(self, actor: Actor, entity: Entity, tables: dict[str, sa.Table],
                    action: str = "read", now: datetime | None = None) -> sa.ColumnElement[bool]:  # fmt: skip
-        """A SQL condition selecting the rows the actor may ``action``; false if none."""
-        if actor.is_system:
-            return sa.true()
-        table = tables[entity.name]
-        clauses = []
-        for perm in self.permissions(actor, entity, action):
-            clause = self._scope_clause(actor, entity, perm, table, tables, now)
-            if clause is None:  # scope "all"
-                return sa.true()
-            clauses.append(clause)
-        return sa.or_(*clauses) if clauses else sa.false()
+        """A self-contained SQL condition selecting the rows the actor may ``action``
+        (false if none) — the same clause as :meth:`scope`, with its values written in."""
+        return self.scope(actor, entity, tables, action, now).bound()
 
-    def _scope_clause(self, actor: Actor, entity: Entity, perm: Permission, table: sa.Table,
-                      tables: dict[str, sa.Table], now: datetime | None) -> sa.ColumnElement[bool] | None:  # fmt: skip
-        kind = perm.scope.kind
-        if kind == "all":
-            return None
-        if kind == "own":
-            if not entity.owner or actor.user_id is None:
-                return sa.false()
-            return table.c.owner == actor.user_id
-        if kind == "department":
-            if not entity.department or actor.department_id is None:
-                return sa.false()
-            return table.c.department == actor.department_id
-        if kind == "department_tree":
-            if not entity.department or not actor.departments:
-                return sa.false()
-            return table.c.department.in_(sorted(actor.departments))
-        assert perm.scope.where is not None
-        ctx = SqlContext(tables, entity.name, now or _utcnow(), self.rulebook.timezone,
-                         user=actor.user_context())  # fmt: skip
-        return perm.scope.where.to_sql(ctx)
+    def sql_context(self, actor: Actor, entity: Entity, tables: dict[str, sa.Table],
+                    now: datetime | None = None) -> SqlContext:  # fmt: skip
+        """A context for compiling a condition on ``entity`` (a list view's ``where``) whose
+        counts and references only see rows the actor may read."""
+        if actor.is_system:
+            return SqlContext(tables, entity.name, now or _utcnow(), self.rulebook.timezone,
+                              self._scopes.calendar, actor.user_context())  # fmt: skip
+        return self._scopes.sql_context(actor.user_context(), entity, tables[entity.name], tables,
+                                        now or _utcnow(), ())  # fmt: skip
+
+    # --- explaining --------------------------------------------------------------------
+
+    def explain(self, actor: Actor, entity: Entity, record_id: int, field: str | None = None, *,
+                conn: Any, tables: dict[str, sa.Table], locale: str = "en") -> Decision:  # fmt: skip
+        """Why ``actor`` may (or may not) read the record (and ``field``): roles, scopes,
+        grants, in ``locale`` (``ruleform why`` and the admin page show it)."""
+        from .policy_explain import explain
+
+        return explain(self, conn, tables, actor, entity, record_id, field, locale)
 
     # --- fields ------------------------------------------------------------------------------
 
@@ -128,12 +130,39 @@ class Policy:
             if p.write.allows(f) and p.read.allows(f)
         )  # fmt: skip
 
-    def may_assign_owner(self, actor: Actor, entity: Entity) -> bool:
-        """Only roles whose update scope reaches beyond their own records may set the owner."""
+    def may_assign_owner(self, actor: Actor, entity: Entity, action: str = "update") -> bool:
+        """May the actor set ``owner`` / ``department`` when doing ``action``?
+
+        Only through a role granting the action whose scope reaches beyond its holder's own
+        records (department, department_tree, all) and whose write access does not exclude
+        them (``all``, or an ``except`` list not naming them). A role limited to a list of
+        fields (finance: ``write: [credit_limit]``) never reassigns records.
+        """
         if actor.is_system:
             return True
+        return bool(self._assigning(actor, entity, action))
+
+    def assignable_departments(self, actor: Actor, entity: Entity,
+                               action: str = "update") -> frozenset[int] | None:  # fmt: skip
+        """Departments the actor may give a record to (and whose users may own it): None
+        for any, else the departments their assigning roles' scopes reach."""
+        if actor.is_system:
+            return None
+        reach: set[int] = set()
+        for perm in self._assigning(actor, entity, action):
+            if perm.scope.kind == "all":
+                return None
+            if perm.scope.kind == "department_tree":
+                reach |= actor.departments
+            elif actor.department_id is not None:
+                reach.add(actor.department_id)
+        return frozenset(reach)
+
+    def _assigning(self, actor: Actor, entity: Entity, action: str) -> list[Permission]:
         broad = ("department", "department_tree", "all")
-        return any(p.scope.kind in broad for p in self.permissions(actor, entity, "update"))
+        return [p for p in self.permissions(actor, entity, action) if p.scope.kind in broad
+                and p.write.mode != "only" and p.write.allows("owner")
+                and p.write.allows("department")]  # fmt: skip
 
 
 def _utcnow() -> datetime:

@@ -78,11 +78,12 @@ def build_runtime(rulebook: Rulebook, version: int) -> Runtime:
     """The runtime of ``rulebook`` stored as version number ``version``."""
     metadata = build_metadata(rulebook)
     tables = {name: metadata.tables[e.table_name] for name, e in rulebook.entities.items()}
+    calendar = calendar_for(rulebook.calendar, rulebook.timezone)
     return Runtime(
         rulebook=rulebook,
         version=version,
         metadata=metadata,
         tables=tables,
-        policy=Policy(rulebook),
-        calendar=calendar_for(rulebook.calendar, rulebook.timezone),
+        policy=Policy(rulebook, calendar),
+        calendar=calendar,
     )

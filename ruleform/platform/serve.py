@@ -11,16 +11,14 @@ are ``ruleform/platform/gunicorn_conf.py`` for a plain ``gunicorn`` command line
 
 **Scheduler.** No web worker ever runs the scheduler (``SCHEDULER_IN_PROCESS`` is forced
 off here): ``ruleform worker`` runs an RQ worker with the scheduler on the queues
-``default`` and ``notifications``.
+``default`` and ``notifications``, the outbox drain and the time-rule tick
+(``workflow_engine/delivery/worker.py``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import threading
-import time
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -115,29 +113,16 @@ def _serve_flask(config: dict[str, Any], host: str, port: int, dev: bool) -> Non
 
 def run_worker(redis_url: str, *, burst: bool = False, queues: Sequence[str] = QUEUES,
                exit_with_parent: bool = False) -> bool:  # fmt: skip
-    """Run an RQ worker with the scheduler until stopped; returns whether jobs were run.
+    """Run an RQ worker with the scheduler, the outbox drain and the time-rule tick until
+    stopped (``workflow_engine/delivery/worker.py``); returns whether jobs were run.
 
+    The app is built from the ``RULEFORM_*`` environment (``ruleform worker`` sets it).
     SIGINT/SIGTERM stop it after the current job (RQ's warm shutdown). With
     ``exit_with_parent`` it also stops when the process that started it goes away (the
     demo uses it, so a killed demo leaves no worker behind).
     """
-    from redis import Redis
-    from rq import Queue, Worker
+    from ..workflow_engine.delivery.worker import run_worker as run_delivery_worker
 
-    connection = Redis.from_url(redis_url)
-    worker = Worker([Queue(name, connection=connection) for name in queues],
-                    connection=connection)  # fmt: skip
-    if exit_with_parent:
-        _watch_parent(os.getppid())
-    return bool(worker.work(burst=burst, with_scheduler=True, logging_level="INFO"))
+    return run_delivery_worker({}, redis_url, burst=burst, exit_with_parent=exit_with_parent,
+                               queues=queues)  # fmt: skip
 
-
-def _watch_parent(parent: int) -> None:
-    import signal
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="ruleform-parent-watch", daemon=True).start()

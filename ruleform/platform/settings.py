@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "LIST_COUNT_CAP": 10_000,  # counts stop here and show "10,000+"
     "API_MAX_PAGE_SIZE": 200,
     "API_MAX_FILTERS": 20,
+    "EXPORT_MAX_ROWS": 10_000,  # a larger export is refused (narrow it with filters)
+    "EXPORT_ALERT_ROWS": 1000,  # R47: an export of more rows alerts the administrators
+    "VIEW_ALERT_RECORDS": 500,  # R47: more records seen by one user within an hour alerts
     "DEMO": False,
     "SCHEDULER_IN_PROCESS": False,  # never in gunicorn workers; `ruleform worker` runs it
 }

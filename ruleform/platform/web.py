@@ -9,9 +9,10 @@ from flask import current_app, g
 
 from .actors import Actor
 from .records import RecordService
+from .records.read_audit import Thresholds
 from .runtime import Runtime
 
-__all__ = ["current_runtime", "current_actor", "records", "reading"]
+__all__ = ["current_runtime", "current_actor", "records", "reading", "access_limits"]
 
 
 def current_runtime() -> Runtime:
@@ -32,7 +33,14 @@ def records() -> Iterator[RecordService]:
     actor = current_actor()
     assert actor is not None, "records() needs an authenticated actor"
     with current_app.extensions["ruleform"].engine.begin() as conn:
-        yield RecordService(current_runtime(), conn, actor)
+        yield RecordService(current_runtime(), conn, actor, access_limits())
+
+
+def access_limits() -> Thresholds:
+    """R47's thresholds from the settings (``EXPORT_ALERT_ROWS``, ``VIEW_ALERT_RECORDS``)."""
+    config = current_app.config
+    return Thresholds(int(config.get("EXPORT_ALERT_ROWS", 1000)),
+                      int(config.get("VIEW_ALERT_RECORDS", 500)))  # fmt: skip
 
 
 @contextmanager

@@ -39,7 +39,11 @@ def install_token_stand_in(app: Any) -> None:
     @app.before_request
     def _stand_in_actor() -> None:
         auth = request.authorization
-        if auth is None or auth.type.lower() != "bearer" or not (auth.token or "").startswith("test:"):
+        if (
+            auth is None
+            or auth.type.lower() != "bearer"
+            or not (auth.token or "").startswith("test:")
+        ):
             return
         with state(app).engine.connect() as conn:
             g.rf_actor = load_actor(conn, int(auth.token[5:]))
@@ -78,8 +82,15 @@ class Api:
         self.tokens = tokens
         self.prefix = prefix
 
-    def call(self, method: str, path: str, user: str | None = "sales1", json: Any = None,
-             headers: dict[str, str] | None = None, **kw: Any) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        user: str | None = "sales1",
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> Any:
         all_headers = {**self.tokens.headers(user), **(headers or {})}
         if json is not None:
             kw["data"] = jsonlib.dumps(json, ensure_ascii=False)
@@ -98,6 +109,35 @@ class Api:
 
     def delete(self, path: str, **kw: Any) -> Any:
         return self.call("DELETE", path, **kw)
+
+
+@contextmanager
+def copied_database(template: dict[str, Any], folder: Any) -> Iterator[str]:
+    """A copy of a template database (``{"url": …, "path": …}`` for SQLite, ``{"url": …}``
+    for PostgreSQL); dropped afterwards."""
+    import secrets
+    import shutil
+
+    from tests.databases import ADMIN_URL
+
+    if "path" in template:
+        target = folder / "copy.db"
+        shutil.copyfile(template["path"], target)
+        yield f"sqlite:///{target}"
+        return
+    name = "rf_t_" + secrets.token_hex(6)
+    source = sa.engine.make_url(template["url"])
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+    try:
+        yield source.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = :n"), {"n": name})  # fmt: skip
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
 
 
 @pytest.fixture

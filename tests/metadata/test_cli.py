@@ -106,13 +106,14 @@ def test_explain_an_unknown_entity_is_a_usage_error():
 
 
 def test_the_installed_entry_point_uses_the_same_exit_codes():
-    def code(*args: str) -> int:
+    def code(*args: str) -> tuple[int, str]:
         command = [sys.executable, "-c", "from ruleform.platform.cli import main; main()", *args]
-        return subprocess.run(command, capture_output=True, cwd=ROOT, timeout=120).returncode
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+        return done.returncode, done.stdout[-2000:] + done.stderr[-2000:]
 
-    assert code("check", "metadata/crm") == 0
-    assert code("check", str(INVALID / "bad_cron.yaml")) == 1
-    assert code("check") == 2
+    assert code("check", "metadata/crm")[0] == 0, code("check", "metadata/crm")[1]
+    assert code("check", str(INVALID / "bad_cron.yaml"))[0] == 1
+    assert code("check")[0] == 2
 
 
 # --- schema ------------------------------------------------------------------------------------

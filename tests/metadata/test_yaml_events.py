@@ -125,3 +125,23 @@ def test_values_keep_the_language_rules(parser):
     assert data["o"] == date(2026, 1, 1) and data["p"] == "2026-01-01"
     assert data["q"] == "2026-01-01T08:00" and data["e"] == "007" and data["f"] == "1.0.0"
     assert data["g"] is None and data["i"] is None and data["v"] == ""
+
+
+def test_a_folder_keeps_every_file_s_marks_and_the_first_file_s_top_marks():
+    from ruleform.metadata.source import load_source
+
+    folder = ROOT / "metadata" / "crm"
+    merged = load_source(folder)
+    files = sorted(folder.glob("*.yaml"))
+    first_with_entities = next(p for p in files if p.name != "rulebook.yaml")
+    assert merged.value_marks[()].file.endswith("rulebook.yaml")
+    assert merged.key_marks[("entities",)].file.endswith(first_with_entities.name)
+    for path in files:
+        alone = load_text(path.read_bytes(), str(path.relative_to(ROOT)))
+        for marks, mine in ((alone.value_marks, merged.value_marks),
+                            (alone.key_marks, merged.key_marks)):  # fmt: skip
+            for sub, mark in marks.items():
+                if len(sub) > 1 or (sub and path.name == "rulebook.yaml" and sub != ("entities",)):
+                    assert (mine[sub].line, mine[sub].column) == (mark.line, mark.column), sub
+        for sub, style in alone.scalar_styles.items():
+            assert merged.scalar_styles[sub] == style

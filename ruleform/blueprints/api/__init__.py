@@ -27,6 +27,7 @@ from flask import Blueprint, Flask
 from ...errors import VersionConflict
 from ...platform.web import current_actor
 from ..errors import error_response
+from . import access
 from .requests import ApiError, etag
 from .views import RecordAPI, form_state, openapi_json, record_history, related_list
 
@@ -40,9 +41,16 @@ def blueprint() -> Any:
     """A fresh API blueprint with every route, hook and error handler."""
     bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
     bp.add_url_rule("/openapi.json", view_func=openapi_json, methods=["GET"])
-    records = RecordAPI.as_view("records")
-    bp.add_url_rule("/<entity>", view_func=records, methods=["GET", "POST"])
-    bp.add_url_rule(f"/<entity>/{_ID}", view_func=records, methods=["GET", "PATCH", "DELETE"])
+    # permissions (docs/permissions.md): aggregates, exports, transfers, read audit, why
+    bp.add_url_rule("/read-audit", view_func=access.read_audit, methods=["GET"])
+    bp.add_url_rule("/why", view_func=access.why, methods=["GET"])
+    bp.add_url_rule("/<entity>/aggregate", view_func=access.aggregate, methods=["GET"])
+    bp.add_url_rule("/<entity>/export", view_func=access.export, methods=["GET"])
+    bp.add_url_rule("/<entity>/transfer", view_func=access.transfer, methods=["POST"])
+    # one class for every entity; two endpoint names so url_for builds either URL
+    bp.add_url_rule("/<entity>", view_func=RecordAPI.as_view("records"), methods=["GET", "POST"])
+    bp.add_url_rule(f"/<entity>/{_ID}", view_func=RecordAPI.as_view("record"),
+                    methods=["GET", "PATCH", "DELETE"])  # fmt: skip
     bp.add_url_rule(f"/<entity>/{_ID}/history", view_func=record_history, methods=["GET"])
     bp.add_url_rule(f"/<entity>/{_ID}/related/<related>", view_func=related_list, methods=["GET"])
     bp.add_url_rule("/<entity>/form-state", view_func=form_state, methods=["POST"])

@@ -102,7 +102,8 @@ def _url(f: Field, meta: dict[str, Any]) -> fields.Field:
 def _link(f: Field, meta: dict[str, Any]) -> fields.Field:
     target = f.target if f.type == "reference" else f.type + "s"
     return fields.Integer(validate=validate.Range(min=1),
-                          metadata={**meta, "format": "int64", "x-ruleform-links": target})  # fmt: skip
+                          metadata={**meta, "format": "int64",
+                                    "x-ruleform-links": target})  # fmt: skip
 
 
 def _computed(f: Field, meta: dict[str, Any]) -> fields.Field:
@@ -119,6 +120,7 @@ API_FIELDS: dict[str, Converter] = {
     "phone": _phone, "url": _url, "reference": _link, "user": _link, "department": _link,
     "computed": _computed,
 }  # fmt: skip
+
 
 def _meta(f: Field, locale: str) -> dict[str, Any]:
     meta: dict[str, Any] = {"title": f.label.get(locale, f.name), "x-ruleform-type": f.type}
@@ -175,8 +177,8 @@ def system_fields(entity: Any, readable: frozenset[str]) -> dict[str, fields.Fie
     if entity.owner:
         out["owner"] = fields.Integer(allow_none=True, metadata={"x-ruleform-links": "users"})
     if entity.department:
-        out["department"] = fields.Integer(allow_none=True,
-                                           metadata={"x-ruleform-links": "departments"})  # fmt: skip
+        links = {"x-ruleform-links": "departments"}
+        out["department"] = fields.Integer(allow_none=True, metadata=links)
     if entity.statuses is not None:
         states = list(entity.statuses.states)
         out["status"] = fields.String(validate=validate.OneOf(states), allow_none=True, **ro)

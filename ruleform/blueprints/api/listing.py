@@ -32,9 +32,11 @@ from .requests import ApiError, split_names
 __all__ = ["list_query", "page_document", "choice_labels"]
 
 _FILTER = re.compile(r"^filter\[([^\[\]]{1,64})\](?:\[([^\[\]]{1,32})\])?$")
+_DIGITS = re.compile(r"^[0-9]{1,6}$")  # ASCII digits only ("²".isdigit() is true)
 _SORT = re.compile(r"^(-?)([A-Za-z_][A-Za-z0-9_]{0,63})$")
 MAX_SORT_KEYS = 3
 _TRUE, _FALSE = {"", "1", "true", "yes"}, {"0", "false", "no"}
+_PLAIN = (str, int, bool, float, type(None))  # JSON as they are
 
 
 def list_query(rt: Runtime, entity: Entity, readable: frozenset[str], locale: str,
@@ -66,7 +68,8 @@ def _filters(args: MultiDict[str, str], locale: str, errors: dict[str, list[str]
         match = _FILTER.match(key)
         if match is None:
             raise ApiError(400, message("malformed", locale, detail=f"cannot read the parameter "
-                           f"{key[:80]!r}; write filter[field][op]=value"), "malformed")  # fmt: skip
+                           f"{key[:80]!r}; write filter[field][op]=value"),
+                           "malformed")  # fmt: skip
         name, op = match.group(1), match.group(2) or "eq"
         for value in values:
             filters.append(_filter(name, op, value, locale, errors))
@@ -94,7 +97,9 @@ def _sort(raw: str | None, locale: str, errors: dict[str, list[str]]) -> list[So
     keys = []
     parts = raw.split(",")
     if len(parts) > MAX_SORT_KEYS:
-        errors.setdefault("sort", []).append(message("too_many_sort_keys", locale, max=MAX_SORT_KEYS))
+        errors.setdefault("sort", []).append(
+            message("too_many_sort_keys", locale, max=MAX_SORT_KEYS)
+        )
         return None
     for part in parts:
         match = _SORT.match(part.strip())
@@ -123,7 +128,7 @@ def _page_size(raw: str | None, locale: str, errors: dict[str, list[str]]) -> in
     limit = int(current_app.config.get("API_MAX_PAGE_SIZE", 200))
     if raw is None or raw == "":
         return min(50, limit)
-    if not raw.strip().isdigit() or len(raw) > 6:
+    if not _DIGITS.match(raw.strip()):
         errors["page_size"] = [message("not_integer", locale)]
         return 1
     size = int(raw)
@@ -156,9 +161,9 @@ def choice_labels(entity: Entity, names: Any, locale: str) -> dict[str, dict[str
 
 def page_document(entity: Entity, page: ListPage, query: ListQuery, locale: str) -> dict[str, Any]:
     """``{"data": [...], "meta": {...}}`` for one page; sensitive columns masked."""
-    rows = []
-    for row in page.rows:
-        rows.append({k: mask(v) if k in page.masked else to_json(v) for k, v in row.items()})
+    masked = page.masked
+    rows = [{k: (mask(v) if k in masked else v if type(v) in _PLAIN else to_json(v))
+             for k, v in row.items()} for row in page.rows]  # fmt: skip
     meta = {"next_cursor": page.next_cursor, "count": page.count,
             "count_capped": page.count_capped, "columns": page.columns,
             "masked": sorted(page.masked), "view": query.view,

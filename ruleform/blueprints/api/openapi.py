@@ -28,7 +28,8 @@ _LIST_TYPES = ("tags", "multi_choice")
 _TEXT_TYPES = ("string", "text", "email", "phone", "url", "choice")
 _SYSTEM_FILTERS = {"id": "integer", "created_at": "datetime", "updated_at": "datetime",
                    "created_by": "user", "updated_by": "user", "owner": "user",
-                   "department": "department", "status": "choice", "row_version": "integer"}  # fmt: skip
+                   "department": "department", "status": "choice",
+                   "row_version": "integer"}  # fmt: skip
 
 # --- shared components (not model-dependent: built once) ---------------------------------
 
@@ -44,15 +45,20 @@ _Error = Schema.from_dict({
 }, name="Error")  # fmt: skip
 _Supplement = Schema.from_dict({"text": fields.String(), "user_id": fields.Integer(allow_none=True),
                                 "at": fields.DateTime()}, name="Supplement")  # fmt: skip
-_Labels = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(),
-                      values=fields.String()), metadata={  # fmt: skip
-                      "description": "Labels of the choice values: {field: {value: label}}"})
+_Labels = fields.Dict(
+    keys=fields.String(),
+    values=fields.Dict(keys=fields.String(), values=fields.String()),
+    metadata={  # fmt: skip
+        "description": "Labels of the choice values: {field: {value: label}}"
+    },
+)
 _RecordMeta = Schema.from_dict({
     "entity": fields.String(required=True),
     "version": fields.Integer(required=True),
     "masked": fields.List(fields.String(), metadata={"description": "Fields shown masked"}),
     "choices": _Labels,
-    "supplements": fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(_Supplement))),
+    "supplements": fields.Dict(keys=fields.String(),
+                               values=fields.List(fields.Nested(_Supplement))),
 }, name="RecordMeta")  # fmt: skip
 _ListMeta = Schema.from_dict({
     "next_cursor": fields.String(allow_none=True, required=True),
@@ -69,15 +75,17 @@ _ListMeta = Schema.from_dict({
 _HistoryEntry = Schema.from_dict({
     "id": fields.Integer(required=True), "action": fields.String(required=True),
     "at": fields.DateTime(required=True), "user_id": fields.Integer(allow_none=True),
-    "user_name": fields.String(allow_none=True), "rulebook_version": fields.Integer(allow_none=True),
+    "user_name": fields.String(allow_none=True),
+    "rulebook_version": fields.Integer(allow_none=True),
     "changes": fields.Dict(keys=fields.String(), values=fields.List(fields.Raw()), metadata={
         "description": "{field: [old, new]}; 'field+' is a supplement added to an "
         "append-only field. Fields you may not read are left out; sensitive values masked."}),
 }, name="HistoryEntry")  # fmt: skip
+_HistoryMeta = Schema.from_dict({"next_cursor": fields.String(allow_none=True, required=True)},
+                                name="HistoryMeta")  # fmt: skip
 _HistoryPage = Schema.from_dict({
     "data": fields.List(fields.Nested(_HistoryEntry), required=True),
-    "meta": fields.Nested(Schema.from_dict({"next_cursor": fields.String(allow_none=True)},
-                                           name="HistoryMeta"), required=True),
+    "meta": fields.Nested(_HistoryMeta, required=True),
 }, name="HistoryPage")  # fmt: skip
 _FieldState = Schema.from_dict({"visible": fields.Boolean(), "required": fields.Boolean(),
                                 "editable": fields.Boolean()}, name="FieldState")  # fmt: skip
@@ -85,8 +93,9 @@ _FormState = Schema.from_dict({
     "data": fields.Dict(keys=fields.String(), values=fields.Nested(_FieldState), required=True),
 }, name="FormState")  # fmt: skip
 _SHARED = {"Error": _Error, "Supplement": _Supplement, "RecordMeta": _RecordMeta,
-           "ListMeta": _ListMeta, "HistoryEntry": _HistoryEntry, "HistoryMeta": None,
-           "HistoryPage": _HistoryPage, "FieldState": _FieldState, "FormState": _FormState}  # fmt: skip
+           "ListMeta": _ListMeta, "HistoryEntry": _HistoryEntry, "HistoryMeta": _HistoryMeta,
+           "HistoryPage": _HistoryPage, "FieldState": _FieldState,
+           "FormState": _FormState}  # fmt: skip
 
 _ERRORS = {
     "400": "Malformed request (not a JSON object, bad UTF-8, bad parameter syntax)",
@@ -120,19 +129,19 @@ def build_document(rt: Runtime, actor: Actor, locale: str,
         info={"description": "Generated from the rulebook for your roles: only the records, "
               "fields and operations you may use are listed. See docs/api.md."},
     )  # fmt: skip
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
-                                               "description": "An API token (ruleform tokens create)."})  # fmt: skip
+    spec.components.security_scheme("bearer", {
+        "type": "http", "scheme": "bearer",
+        "description": "An API token (ruleform tokens create)."})  # fmt: skip
     for name, schema in _SHARED.items():
-        if schema is not None:
-            spec.components.schema(name, schema=schema)
+        spec.components.schema(name, schema=schema)
     for code, text in _ERRORS.items():
-        spec.components.response(f"E{code}", {"description": text,
-                                              "content": {"application/json": {"schema": "Error"}}})  # fmt: skip
+        spec.components.response(f"E{code}", {"description": text, "content": _json("Error")})
     spec.path(path="/openapi.json", operations={"get": {
         "operationId": "openapi", "summary": "This document",
-        "responses": {"200": {"description": "OpenAPI 3.1"}, "401": {"$ref": "#/components/responses/E401"}},
+        "responses": {"200": {"description": "OpenAPI 3.1"}, **_errors(401)},
     }})  # fmt: skip
     _shared_parameters(spec, max_page_size)
+    _filter_schemas(spec)
     visible = rt.policy.visible_entities(actor)
     for entity in visible:
         _entity_parameters(spec, rt, entity, actor)
@@ -145,7 +154,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes}
 
 
-def _json(schema: str) -> dict[str, Any]:
+def _json(schema: Any) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
@@ -173,7 +182,8 @@ def _add_entity(spec: APISpec, rt: Runtime, entity: Entity, actor: Actor, locale
     item: dict[str, Any] = {"get": {
         "operationId": f"{name}.get", "tags": [tag], "summary": "One record",
         "parameters": [{"name": "reveal", "in": "query", "schema": {"type": "string"},
-                        "description": "Comma-separated sensitive fields to show unmasked (audited)"}],
+                        "description": "Comma-separated sensitive fields to show unmasked "
+                        "(audited)"}],
         "responses": {"200": {"description": "The record", "headers": _headers("ETag"),
                               "content": _json(f"{name}.document")},
                       "304": {"description": "Not modified (If-None-Match)"},
@@ -192,19 +202,21 @@ def _add_entity(spec: APISpec, rt: Runtime, entity: Entity, actor: Actor, locale
         item["delete"] = {
             "operationId": f"{name}.archive", "tags": [tag], "summary": "Archive (soft delete)",
             "parameters": [_if_match()],
-            "responses": {"204": {"description": "Archived"}, **_errors(400, 401, 403, 404, 409, 428)},
+            "responses": {"204": {"description": "Archived"},
+                          **_errors(400, 401, 403, 404, 409, 428)},
         }  # fmt: skip
     spec.path(path=f"/{name}/{{id}}", operations=item, parameters=[_id_parameter()])
     spec.path(path=f"/{name}/{{id}}/history", parameters=[_id_parameter()], operations={"get": {
         "operationId": f"{name}.history", "tags": [tag], "summary": "Change history, newest first",
-        "parameters": [_int_query("page_size", "Entries per page"), _int_query("cursor", "next_cursor")],
+        "parameters": [_int_query("page_size", "Entries per page"),
+                       _int_query("cursor", "next_cursor")],
         "responses": {"200": {"description": "History", "content": _json("HistoryPage")},
                       **_errors(401, 404, 422)},
     }})  # fmt: skip
     spec.path(path=f"/{name}/form-state", operations={"post": {
         "operationId": f"{name}.form_state", "tags": [tag],
         "summary": "Which fields are visible, required and editable for these values",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "requestBody": {"required": True, "content": _json({"type": "object"})},
         "responses": {"200": {"description": "Per field", "content": _json("FormState")},
                       **_errors(400, 401, 404, 415)},
     }})  # fmt: skip
@@ -247,18 +259,23 @@ def _add_related(spec: APISpec, rt: Runtime, entity: Entity, actor: Actor, tag: 
                       "operationId": f"{entity.name}.related.{child}", "tags": [tag],
                       "summary": f"{child} records linked to this record",
                       "parameters": params,
-                      "responses": {"200": {"description": "One page", "content": _json(f"{child}.page")},
+                      "responses": {"200": {"description": "One page",
+                                            "content": _json(f"{child}.page")},
                                     **_errors(400, 401, 404, 422)},
                   }})  # fmt: skip
 
 
 def _headers(*names: str) -> dict[str, Any]:
-    text = {"Location": "URL of the new record", "ETag": 'W/"<row_version>"; send it back as If-Match'}
+    text = {
+        "Location": "URL of the new record",
+        "ETag": 'W/"<row_version>"; send it back as If-Match',
+    }
     return {n: {"description": text[n], "schema": {"type": "string"}} for n in names}
 
 
 def _if_match() -> dict[str, Any]:
-    return {"name": "If-Match", "in": "header", "schema": {"type": "string", "pattern": r'^(W/)?"\d+"$'},
+    return {"name": "If-Match", "in": "header",
+            "schema": {"type": "string", "pattern": r'^(W/)?"\d+"$'},
             "description": 'The ETag you read (W/"<row_version>"). Required, unless row_version '
             "is in the body; missing → 428, stale → 409."}  # fmt: skip
 
@@ -269,7 +286,12 @@ def _id_parameter() -> dict[str, Any]:
 
 
 def _int_query(name: str, text: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": text}
+    return {
+        "name": name,
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1},
+        "description": text,
+    }
 
 
 def _list_parameters(entity: Entity) -> list[Any]:
@@ -296,7 +318,7 @@ def _shared_parameters(spec: APISpec, max_page_size: int) -> None:
 def _entity_parameters(spec: APISpec, rt: Runtime, entity: Entity, actor: Actor) -> None:
     readable = rt.policy.readable_fields(actor, entity)
     table = rt.table(entity)
-    filterable = {n: _operators(entity, n) for n in table.c.keys()
+    filterable = {n: _filter_kind(entity, n) for n in table.c.keys()
                   if n in readable and (n in entity.fields or n in _SYSTEM_FILTERS)}  # fmt: skip
     sortable = [n for n in filterable if _sortable(entity, n)]
     spec.components.parameter(f"{entity.name}.filter", "query", {
@@ -304,9 +326,7 @@ def _entity_parameters(spec: APISpec, rt: Runtime, entity: Entity, actor: Actor)
         "description": "filter[field][op]=value (filter[field]=value means eq; `in` takes a "
         "comma-separated list; empty / not_empty take true or false). Filters are ANDed.",
         "schema": {"type": "object", "additionalProperties": False, "properties": {
-            n: {"type": "object", "additionalProperties": False,
-                "properties": {op: {"type": "string"} for op in ops}}
-            for n, ops in filterable.items()}},
+            n: {"$ref": f"#/components/schemas/{kind}"} for n, kind in filterable.items()}},
     })  # fmt: skip
     spec.components.parameter(f"{entity.name}.sort", "query", {
         "name": "sort", "schema": {"type": "string"},
@@ -324,13 +344,26 @@ def _value_type(entity: Entity, name: str) -> str:
     return f.value_type if f is not None else _SYSTEM_FILTERS[name]
 
 
-def _operators(entity: Entity, name: str) -> list[str]:
+#: The operators of each kind of field (``queries`` refuses the others with 422).
+FILTER_KINDS = {
+    "ListFilter": ("contains", "empty", "not_empty"),
+    "TextFilter": OPERATORS,
+    "ValueFilter": tuple(op for op in OPERATORS if op not in ("contains", "starts")),
+}
+
+
+def _filter_kind(entity: Entity, name: str) -> str:
     kind = _value_type(entity, name)
     if kind in _LIST_TYPES:
-        return ["contains", "empty", "not_empty"]
-    if kind in _TEXT_TYPES:
-        return list(OPERATORS)
-    return [op for op in OPERATORS if op not in ("contains", "starts")]
+        return "ListFilter"
+    return "TextFilter" if kind in _TEXT_TYPES else "ValueFilter"
+
+
+def _filter_schemas(spec: APISpec) -> None:
+    for name, ops in FILTER_KINDS.items():
+        properties = {op: {"type": "string"} for op in ops}
+        spec.components.schema(name, {"type": "object", "additionalProperties": False,
+                                      "properties": properties})  # fmt: skip
 
 
 def _sortable(entity: Entity, name: str) -> bool:

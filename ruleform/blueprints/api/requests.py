@@ -17,7 +17,8 @@ from ...platform.messages import message
 
 __all__ = ["ApiError", "json_object", "expected_version", "etag", "split_names"]
 
-_ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
+_DIGITS = re.compile(r"^[0-9]{1,18}$")
+_ETAG = re.compile(r'^(?:W/)?"([0-9]{1,18})"$')
 
 
 class ApiError(HTTPException):
@@ -87,7 +88,7 @@ def expected_version(body: dict[str, Any] | None, locale: str) -> int:
     from_body = None
     if body is not None and "row_version" in body:
         raw = body.pop("row_version")
-        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).isdigit():
+        if isinstance(raw, bool) or not isinstance(raw, int | str) or not _DIGITS.match(str(raw)):
             raise ApiError(422, message("not_integer", locale), "validation_failed",
                            {"row_version": [message("not_integer", locale)]})  # fmt: skip
         from_body = int(raw)

@@ -50,7 +50,9 @@ def schema_name(entity: Entity, kind: str = "") -> str:
     return f"{entity.name}.{kind}" if kind else entity.name
 
 
-def unknown_keys(rt: Runtime, entity: Entity, body: Mapping[str, Any], locale: str) -> dict[str, list[str]]:
+def unknown_keys(
+    rt: Runtime, entity: Entity, body: Mapping[str, Any], locale: str
+) -> dict[str, list[str]]:
     """Per-field errors for keys that are neither fields nor system columns of ``entity``."""
     schema = rt.cached(("api.shape", entity.name), lambda: _shape_schema(entity)())
     errors = schema.validate(body)
@@ -109,6 +111,6 @@ def _ownership(entity: Entity) -> dict[str, fields.Field]:
     if entity.owner:
         out["owner"] = fields.Integer(allow_none=True, metadata={"x-ruleform-links": "users"})
     if entity.department:
-        out["department"] = fields.Integer(allow_none=True,
-                                           metadata={"x-ruleform-links": "departments"})  # fmt: skip
+        links = {"x-ruleform-links": "departments"}
+        out["department"] = fields.Integer(allow_none=True, metadata=links)
     return out

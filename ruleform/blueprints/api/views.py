@@ -8,11 +8,13 @@ parsing and rules are the service's. Reads that never write run in a read transa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 
 from ...errors import FieldErrors, NotFound
@@ -22,7 +24,7 @@ from ...platform.messages import message, normalise_locale
 from ...platform.records import Filter, ListQuery, RecordService, RecordView, run_list
 from ...platform.records.history import read_history
 from ...platform.records.values import to_json
-from ...platform.web import current_actor, current_runtime, records
+from ...platform.web import access_limits, current_actor, current_runtime, records
 from .listing import choice_labels, list_query, page_document
 from .openapi import openapi_text
 from .requests import etag, expected_version, json_object, split_names
@@ -31,10 +33,18 @@ from .schemas import unknown_keys
 __all__ = ["RecordAPI", "related_list", "record_history", "form_state", "openapi_json"]
 
 
+def json_response(document: Any, status: int = 200) -> Response:
+    """``document`` as UTF-8 JSON (not ASCII-escaped, keys in the model's order)."""
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return Response(text, status=status, mimetype="application/json")
+
+
 def locale() -> str:
     """The language of messages and labels: the actor's, else the rulebook's."""
     actor = current_actor()
-    return normalise_locale((actor.locale if actor else None) or current_runtime().rulebook.default_locale)
+    return normalise_locale(
+        (actor.locale if actor else None) or current_runtime().rulebook.default_locale
+    )
 
 
 @contextmanager
@@ -43,7 +53,7 @@ def reading() -> Iterator[RecordService]:
     actor = current_actor()
     assert actor is not None
     with read_connection() as conn:
-        yield RecordService(current_runtime(), conn, actor)
+        yield RecordService(current_runtime(), conn, actor, access_limits())
 
 
 def record_document(entity: Entity, view: RecordView, loc: str) -> dict[str, Any]:
@@ -53,18 +63,32 @@ def record_document(entity: Entity, view: RecordView, loc: str) -> dict[str, Any
         for name, rows in view.supplements.items()
     }
     meta = {"entity": entity.name, "version": view.version, "masked": sorted(view.masked),
-            "choices": choice_labels(entity, view.values, loc), "supplements": supplements}  # fmt: skip
-    return {"data": {k: to_json(v) for k, v in view.values.items()}, "meta": meta}
+            "choices": choice_labels(entity, view.values, loc),
+            "supplements": supplements}  # fmt: skip
+    if view.warnings:
+        meta["warnings"] = list(view.warnings)
+    return {"data": {k: _json_value(entity, k, v) for k, v in view.values.items()}, "meta": meta}
+
+
+def _json_value(entity: Entity, name: str, value: Any) -> Any:
+    """``to_json``, with decimals at their field's scale (a value just computed on save is
+    shown as it will read back: ``63.00``, not ``63``)."""
+    f = entity.fields.get(name)
+    if isinstance(value, Decimal) and f is not None and f.value_type in ("decimal", "money"):
+        scale = f.scale if f.scale is not None else 2
+        value = value.quantize(Decimal(1).scaleb(-scale))
+    return to_json(value)
 
 
 def _record_response(entity: Entity, view: RecordView, status: int = 200) -> Response:
-    response = jsonify(record_document(entity, view, locale()))
-    response.status_code = status
+    response = json_response(record_document(entity, view, locale()), status)
     response.headers["ETag"] = etag(view.version)
     return response
 
 
-def _refuse_unknown(service: RecordService, entity: Entity, body: dict[str, Any], write: Any) -> Any:
+def _refuse_unknown(
+    service: RecordService, entity: Entity, body: dict[str, Any], write: Any
+) -> Any:
     """Run ``write``; unknown keys are refused with the service's own message, together with
     everything else the service finds (every error at once, nothing saved)."""
     unknown = unknown_keys(service.rt, entity, body, locale())
@@ -91,7 +115,9 @@ class RecordAPI(MethodView):
             readable = service.policy.readable_fields(service.actor, model)
             query = list_query(service.rt, model, readable, locale())
             page = run_list(service, model, query, current_app.config.get("LIST_COUNT_CAP", 10_000))
-        return jsonify(page_document(model, page, query, locale()))
+            service.audit_list(model, [r["id"] for r in page.rows],
+                               [c for c in page.columns if c not in page.masked])  # R40
+        return json_response(page_document(model, page, query, locale()))
 
     def _one(self, entity: str, record_id: int) -> Any:
         reveal = split_names(request.args.get("reveal"))
@@ -113,7 +139,7 @@ class RecordAPI(MethodView):
             model = service.entity(entity)
             view = _refuse_unknown(service, model, body, lambda: service.create(entity, body))
         response = _record_response(model, view, 201)
-        response.headers["Location"] = url_for(".records", entity=entity, record_id=view.id)
+        response.headers["Location"] = url_for(".record", entity=entity, record_id=view.id)
         return response
 
     def patch(self, entity: str, record_id: int) -> Any:
@@ -122,7 +148,8 @@ class RecordAPI(MethodView):
         with records() as service:
             model = service.entity(entity)
             view = _refuse_unknown(service, model, body,
-                                   lambda: service.update(entity, record_id, body, version))  # fmt: skip
+                                   lambda: service.update(entity, record_id, body,
+                                                          version))  # fmt: skip
         return _record_response(model, view)
 
     def delete(self, entity: str, record_id: int) -> Any:
@@ -148,20 +175,15 @@ def related_list(entity: str, record_id: int, related: str) -> Any:
         page = run_list(service, child, query, current_app.config.get("LIST_COUNT_CAP", 10_000))
     document = page_document(child, page, query, locale())
     document["meta"]["via"] = relation.field
-    return jsonify(document)
+    return json_response(document)
 
 
 def _pick_relation(relations: list[Any], via: str | None) -> Any:
-    if via:
-        chosen = [r for r in relations if r.field == via]
-        if not chosen:
-            raise FieldErrors({"via": [message("ambiguous_relation", locale(),
-                                               choices=", ".join(r.field for r in relations))]})  # fmt: skip
-        return chosen[0]
-    if len(relations) > 1:
-        raise FieldErrors({"via": [message("ambiguous_relation", locale(),
-                                           choices=", ".join(r.field for r in relations))]})  # fmt: skip
-    return relations[0]
+    chosen = [r for r in relations if r.field == via] if via else relations
+    if len(chosen) != 1:
+        choices = ", ".join(r.field for r in relations)
+        raise FieldErrors({"via": [message("ambiguous_relation", locale(), choices=choices)]})
+    return chosen[0]
 
 
 def _require_readable(service: RecordService, entity: Entity, record_id: int) -> None:
@@ -184,7 +206,7 @@ def record_history(entity: str, record_id: int) -> Any:
     with reading() as service:
         page = read_history(service, entity, record_id, size, before)
     cursor = str(page.next_cursor) if page.next_cursor is not None else None
-    return jsonify({"data": page.entries, "meta": {"next_cursor": cursor}})
+    return json_response({"data": page.entries, "meta": {"next_cursor": cursor}})
 
 
 def _bounded_int(name: str, default: int | None, low: int, high: int, loc: str,
@@ -192,7 +214,7 @@ def _bounded_int(name: str, default: int | None, low: int, high: int, loc: str,
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 19:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
         errors[name] = [message("not_integer", loc)]
         return default
     value = int(raw)
@@ -210,7 +232,7 @@ def form_state(entity: str, record_id: int | None = None) -> Any:
         model = service.entity(entity)
         state = service.form_state(entity, body, record_id)
         readable = service.policy.readable_fields(service.actor, model)
-    return jsonify({"data": {k: v for k, v in state.items() if k in readable}})
+    return json_response({"data": {k: v for k, v in state.items() if k in readable}})
 
 
 def openapi_json() -> Any:

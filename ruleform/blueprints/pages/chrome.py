@@ -18,7 +18,8 @@ from ...platform.web import current_actor, current_runtime
 
 __all__ = ["Chrome", "path_exists", "login_url"]
 
-ADMIN_LINKS = (("/admin/users", "page.admin_users"),)
+ADMIN_LINKS = (("/admin/users", "page.admin_users"), ("/admin/read-audit", "access.read_audit"),
+               ("/admin/why", "access.why"))
 #: Pages of other features listed above the entities when they exist (path, message code).
 WORK_LINKS = (("/approvals", "page.approvals"),)
 #: Start pages (R30) that are not entities, and the page each means.

@@ -84,6 +84,8 @@ def list_records(entity: str) -> Any:
             errors, page = exc.errors, ListPage([], [])
         readable = service.policy.readable_fields(service.actor, ent)
         shown = _shown_columns(ent, listing, page, readable)
+        service.audit_list(ent, [r["id"] for r in page.rows],
+                           [c for c in shown if c not in page.masked])  # R40
         lookups = Lookups(service, locale())
         lookups.prefetch(ent, page.rows, shown)
         rows = [Row(r["id"], [present_column(ent, c, r.get(c), lookups, c in page.masked)
@@ -91,7 +93,10 @@ def list_records(entity: str) -> Any:
         columns = [_column(ent, c, listing, readable) for c in shown]
         return render("pages/list.html", 422 if errors else 200, entity=ent, listing=listing,
                       page=page, rows=rows, columns=columns, errors=errors,
-                      can_create=may(service, ent, "create"), cap=count_cap())  # fmt: skip
+                      can_create=may(service, ent, "create"), cap=count_cap(),
+                      can_export=may(service, ent, "export"),
+                      can_transfer=ent.owner and service.policy.may_assign_owner(
+                          service.actor, ent, "update"))  # fmt: skip
 
 
 def _shown_columns(entity: Entity, listing: Listing, page: ListPage,

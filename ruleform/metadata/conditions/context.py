@@ -44,7 +44,13 @@ class EvalContext:
 
 @dataclass
 class SqlContext:
-    """Compiling to SQL: the tables by entity name, the entity queried, and query-time values."""
+    """Compiling to SQL: the tables by entity name, the entity queried, and query-time values.
+
+    ``row_filter(entity, table)``, when given, returns the rows of another entity the
+    asking user may read (a clause on ``table``, an alias of that entity's table): counts
+    (``count(activity …)``) and references (``customer.level``) then only see those rows,
+    so a condition never reads records its user could not (the policy passes it).
+    """
 
     tables: Mapping[str, sa.Table]
     entity: str
@@ -52,6 +58,7 @@ class SqlContext:
     timezone: str
     calendar: Any = None
     user: UserContext | None = None
+    row_filter: Callable[[str, Any], Any] | None = None
 
     def eval_context(self) -> EvalContext:
         """The Python context used to compute the values bound as parameters."""

@@ -141,8 +141,14 @@ class SqlBuilder:
         target = self.other_table(node.target, node.pos)
         ref = self.column(self.table, node.ref, node.pos)
         wanted = self.column(target, node.name, node.name_pos)
-        query = sa.select(wanted).where(target.c.id == ref).correlate(self.table)
-        return query.scalar_subquery()
+        query = sa.select(wanted).where(target.c.id == ref, *self._readable(node.target, target))
+        return query.correlate(self.table).scalar_subquery()
+
+    def _readable(self, entity: str, table: Any) -> list[ColumnElement[bool]]:
+        """The row rules of the asking user on another entity's rows (none for the system)."""
+        if self.ctx.row_filter is None:
+            return []
+        return [self.ctx.row_filter(entity, table)]
 
     def _val_Count(self, node: a.Count) -> ColumnElement[Any]:
         related = self.other_table(node.entity, node.entity_pos)
@@ -150,6 +156,7 @@ class SqlBuilder:
         if node.where is not None:
             inner = SqlBuilder(self.ctx, related, self.evaluator)
             conditions.append(inner.positive(node.where))
+        conditions += self._readable(node.entity, related)
         query = sa.select(sa.func.count()).select_from(related).where(*conditions)
         query = query.correlate(self.table)
         return query.scalar_subquery()

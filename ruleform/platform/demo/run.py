@@ -109,13 +109,18 @@ def run_demo(*, data_dir: Path, port: int = 5000, host: str = "127.0.0.1", reset
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # gunicorn installs its own; Flask's not
     try:
         redis = processes.start_redis(data_dir)
-        env = {"RULEFORM_DATABASE_URL": setup.database_url, "RULEFORM_REDIS_URL": redis.url,
-               "RULEFORM_INSTANCE_PATH": str(setup.instance)}  # fmt: skip
-        worker = processes.start_worker(data_dir, redis.url, env)
         base_url = f"http://{host}:{port}"
+        # R35: the demo delivers nothing outside Ruleform; emails, SMS and webhooks land in
+        # the sandbox (/admin/sandbox) unless RULEFORM_DELIVERY_MODE says otherwise
+        mode = os.environ.get("RULEFORM_DELIVERY_MODE", "sandbox")
+        env = {"RULEFORM_DATABASE_URL": setup.database_url, "RULEFORM_REDIS_URL": redis.url,
+               "RULEFORM_INSTANCE_PATH": str(setup.instance), "RULEFORM_BASE_URL": base_url,
+               "RULEFORM_DELIVERY_MODE": mode}  # fmt: skip
+        worker = processes.start_worker(data_dir, redis.url, env)
         _banner(base_url, data_dir)
         config = {"INSTANCE_PATH": str(setup.instance), "DATABASE_URL": setup.database_url,
-                  "REDIS_URL": redis.url, "DEMO": True, "BASE_URL": base_url}  # fmt: skip
+                  "REDIS_URL": redis.url, "DEMO": True, "BASE_URL": base_url,
+                  "DELIVERY_MODE": mode}  # fmt: skip
         serve_app(config, host=host, port=port, workers=workers, access_log=False)
     except KeyboardInterrupt:
         pass

@@ -20,6 +20,7 @@ from ...metadata.model import Entity
 from ..actors import Actor
 from ..messages import message
 from ..runtime import Runtime, utcnow
+from .read_audit import Thresholds, check_unusual, write_reads
 from .supplements import add_supplement, supplements_of
 from .values import mask, to_json
 from .write_rules import WritePlan, form_state, prepare_write
@@ -68,11 +69,13 @@ def _hooks() -> list[Any]:
 class RecordService:
     """Create, read, update and archive records of any entity, for one actor."""
 
-    def __init__(self, runtime: Runtime, conn: Connection, actor: Actor):
+    def __init__(self, runtime: Runtime, conn: Connection, actor: Actor,
+                 limits: Thresholds | None = None):  # fmt: skip
         self.rt = runtime
         self.conn = conn
         self.actor = actor
         self.policy = runtime.policy
+        self.limits = limits or Thresholds()  # R47: when reading is unusual
 
     # --- reading ---------------------------------------------------------------------
 
@@ -90,28 +93,28 @@ class RecordService:
             record_id = int(record_id)
         except (TypeError, ValueError):
             raise NotFound(entity.name) from None
-        query = sa.select(table).where(
-            table.c.id == record_id,
-            self.policy.row_clause(self.actor, entity, self.rt.tables, "read"),
-        )
+        read = self.policy.scope(self.actor, entity, self.rt.tables, "read")
+        query = sa.select(table).where(table.c.id == record_id, read.clause)
         if for_update and self.conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        row = self.conn.execute(query).mappings().first()
+        row = self.conn.execute(query, read.params).mappings().first()
         if row is None:
             raise NotFound(entity.name)
         if action != "read":
+            scope = self.policy.scope(self.actor, entity, self.rt.tables, action)
             allowed = self.conn.execute(
-                sa.select(sa.literal(1)).where(
-                    table.c.id == record_id,
-                    self.policy.row_clause(self.actor, entity, self.rt.tables, action),
-                )
+                sa.select(sa.literal(1)).where(table.c.id == record_id, scope.clause),
+                scope.params,
             ).first()
             if allowed is None:
                 raise PermissionDenied(action)
         return dict(row)
 
-    def get(self, entity_name: str, record_id: Any, reveal: Iterable[str] = ()) -> RecordView:
-        """The record as the actor may see it; revealing sensitive fields is audited."""
+    def get(self, entity_name: str, record_id: Any, reveal: Iterable[str] = (), *,
+            watch: bool = True) -> RecordView:  # fmt: skip
+        """The record as the actor may see it; revealing sensitive fields is audited.
+        ``watch=False``: the record shown after the actor's own write is not counted
+        towards R47's bulk-viewing alert (it is still audited)."""
         entity = self.entity(entity_name)
         stored = self._stored(entity, record_id)
         readable = self.policy.readable_fields(self.actor, entity)
@@ -121,7 +124,8 @@ class RecordService:
         view.supplements = supplements_of(self.conn, self.rt.system_table("supplements"),
                                           entity.name, view.id, readable)  # fmt: skip
         if entity.audit_reads or revealed:
-            self._audit_read(entity, view.id, sorted(readable - view.masked))
+            self._audit_read(entity, view.id, sorted(readable - view.masked),
+                             "reveal" if revealed else "view", watch)  # fmt: skip
         return view
 
     def _view(self, entity: Entity, stored: Mapping[str, Any], readable: frozenset[str],
@@ -138,10 +142,22 @@ class RecordService:
                 values[name] = value
         return RecordView(entity, values, frozenset(masked))
 
-    def _audit_read(self, entity: Entity, record_id: int, fields: list[str]) -> None:
-        self.conn.execute(self.rt.system_table("read_audit").insert().values(
-            user_id=self.actor.user_id, entity=entity.name, record_id=record_id,
-            fields=fields, at=utcnow()))  # fmt: skip
+    def _audit_read(self, entity: Entity, record_id: int, fields: list[str], via: str,
+                    watch: bool = True) -> None:  # fmt: skip
+        if self.actor.user_id is None:
+            return
+        now = utcnow()
+        write_reads(self, entity.name, [record_id], fields, via, now)
+        if watch:
+            check_unusual(self, entity.name, via, 1, now, self.limits)
+
+    def audit_list(self, entity: Entity, record_ids: list[int], fields: list[str]) -> None:
+        """R40: a list of an audited entity was seen (one row per record shown); R47: many
+        records seen within an hour alert the administrators."""
+        if entity.audit_reads and record_ids and self.actor.user_id is not None:
+            now = utcnow()
+            write_reads(self, entity.name, record_ids, fields, "list", now)
+            check_unusual(self, entity.name, "list", len(record_ids), now, self.limits)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -153,7 +169,7 @@ class RecordService:
         plan = prepare_write(
             self.rt, entity, self.actor, payload, None,
             writable=self.policy.writable_fields(self.actor, entity, "create"),
-            may_assign_owner=self.policy.may_assign_owner(self.actor, entity),
+            may_assign_owner=self.policy.may_assign_owner(self.actor, entity, "create"),
         )  # fmt: skip
         now = utcnow()
         row = {k: v for k, v in plan.record.items() if k in entity.fields}
@@ -164,6 +180,8 @@ class RecordService:
         if entity.statuses is not None:
             row["status"] = entity.statuses.initial
         self._check_references(entity, row)
+        self._check_assignment(entity, {k: plan.record.get(k) for k in ("owner", "department")
+                                        if plan.record.get(k) is not None}, "create")  # fmt: skip
         self._check_unique(entity, row, None)
         warnings = [w for hook in _hooks() for w in hook.before_create(self, entity, row)]
         row.update(created_at=now, updated_at=now, created_by=self.actor.user_id,
@@ -203,6 +221,7 @@ class RecordService:
         changed = {k: new for k, (_old, new) in plan.changes.items()
                    if k in entity.fields or k in ("owner", "department")}  # fmt: skip
         self._check_references(entity, changed)
+        self._check_assignment(entity, changed, "update")
         self._check_unique(entity, {**stored, **changed}, stored["id"], only=set(changed))
         warnings = [w for hook in _hooks()
                     for w in hook.before_update(self, entity, {**stored, **changed}, set(changed))]
@@ -217,7 +236,7 @@ class RecordService:
             touched = set(changed) | set(plan.supplements)
             for hook in _hooks():
                 hook.after_update(self, entity, {**stored, **changed}, touched, now)
-        view = self.get(entity.name, stored["id"])
+        view = self.get(entity.name, stored["id"], watch=False)
         view.warnings = warnings
         return view
 
@@ -275,13 +294,7 @@ class RecordService:
             if _is_actors_own(self.actor, name, f, value):
                 continue  # the acting user (active, or they could not act) and their department
             if f is not None and f.type == "reference" and value is not None:
-                target_entity = self.rt.rulebook.entities[f.target]
-                t = self.rt.table(target_entity)
-                query = sa.select(t.c.id).where(
-                    t.c.id == value,
-                    self.policy.row_clause(self.actor, target_entity, self.rt.tables, "read"),
-                )
-                target = self.conn.execute(query).first()
+                target = self._reference_target(f, value)
             elif value is not None and (name in ("owner",) or (f is not None and f.type == "user")):
                 users = self.rt.system_table("users")
                 target = self.conn.execute(sa.select(users.c.id).where(
@@ -295,6 +308,37 @@ class RecordService:
                 errors[name] = [message("unknown_reference", self.actor.locale)]
         if errors:
             raise FieldErrors(errors)
+
+    def _check_assignment(self, entity: Entity, values: Mapping[str, Any], action: str) -> None:
+        """A new owner or department must lie within the departments the actor's assigning
+        roles reach (a department manager cannot hand records to another department)."""
+        reach = self.policy.assignable_departments(self.actor, entity, action)
+        if reach is None:
+            return
+        errors: dict[str, list[str]] = {}
+        if values.get("department") is not None and values["department"] not in reach:
+            errors["department"] = [message("outside_reach", self.actor.locale)]
+        if values.get("owner") is not None and values["owner"] != self.actor.user_id:
+            users = self.rt.system_table("users")
+            dep = self.conn.execute(sa.select(users.c.department_id)
+                                    .where(users.c.id == values["owner"])).scalar()  # fmt: skip
+            if dep not in reach:
+                errors["owner"] = [message("outside_reach", self.actor.locale)]
+        if errors:
+            raise FieldErrors(errors)
+
+    def _reference_target(self, f: Any, value: Any) -> Any:
+        """The referenced row if the actor may link it: a record they may read, or — for a
+        field declaring ``reference_scope: any`` — any record that exists and is not
+        archived (its title stays hidden: lookups still apply the read scope)."""
+        target_entity = self.rt.rulebook.entities[f.target]
+        t = self.rt.table(target_entity)
+        if f.reference_scope == "any":
+            query = sa.select(t.c.id).where(t.c.id == value, t.c.archived.is_(False))
+            return self.conn.execute(query).first()
+        read = self.policy.scope(self.actor, target_entity, self.rt.tables, "read")
+        return self.conn.execute(sa.select(t.c.id).where(t.c.id == value, read.clause),
+                                 read.params).first()  # fmt: skip
 
     def _check_unique(self, entity: Entity, values: Mapping[str, Any], record_id: int | None,
                       only: set[str] | None = None) -> None:  # fmt: skip

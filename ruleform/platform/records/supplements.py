@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-
 __all__ = ["add_supplement", "supplements_of"]
 
 

@@ -263,10 +263,13 @@ def read_audit_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("record_id", sa.BigInteger, nullable=False),
         sa.Column("fields", JSON_DOCUMENT),  # the fields shown (sensitive ones revealed)
         created_at_column("at"),
+        # how it was seen: view | reveal | list | export (null in rows written before it)
+        sa.Column("via", sa.String(16), nullable=True),
         primary_key("read_audit", "id"),
     )
     add_index(t, "entity", "record_id")
     add_index(t, "user_id", "at")
+    add_index(t, "at")
     return t
 
 

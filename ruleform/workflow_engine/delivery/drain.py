@@ -21,22 +21,20 @@ A row is *due* when it is ``pending`` on a channel this package delivers, its
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from ...platform.runtime import utcnow
-from ..outbox import PENDING
-from . import deliveries, outcomes
+from . import outcomes
 from .channels import EXTERNAL
-from .channels import inbox as inbox_channel
 from .context import DeliveryContext
 from .flags import kill_switch_on
-from .prepare import Preparer, apply_decision, delivery_values
+from .inline import deliver_inbox_batch, due_rows, select_due
 
 __all__ = ["drain_once", "due_rows", "job_id", "DrainReport", "RedisUnavailable",
            "deliver_inbox_batch", "claim_external", "enqueue_claimed"]  # fmt: skip
@@ -62,61 +60,7 @@ class DrainReport:
 
 def job_id(queue: str, outbox_id: int, attempts: int) -> str:
     """The RQ job id of a row's next attempt — the same for every drain of that attempt."""
-    return f"rf:{queue}:outbox:{outbox_id}:{attempts}"
-
-
-def due_rows(outbox: sa.Table, now: datetime, channels: tuple[str, ...]) -> sa.ColumnElement:
-    c = outbox.c
-    return sa.and_(
-        c.status == PENDING, c.channel.in_(channels),
-        sa.or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
-        sa.or_(c.not_before.is_(None), c.not_before <= now),
-        sa.or_(c.claimed_until.is_(None), c.claimed_until < now),
-    )  # fmt: skip
-
-
-def _select_due(outbox: sa.Table, now: datetime, channels: tuple[str, ...], limit: int) -> Any:
-    return (sa.select(outbox).where(due_rows(outbox, now, channels))
-            .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)
-            .with_for_update(skip_locked=True))  # fmt: skip
-
-
-# --- inbox: inline ----------------------------------------------------------------------------
-
-
-def deliver_inbox_batch(ctx: DeliveryContext, now: datetime) -> int:
-    """Deliver one batch of due inbox rows in one transaction; how many were decided."""
-    outbox = ctx.outbox
-    with ctx.engine.begin() as conn:
-        if kill_switch_on(conn):
-            return 0
-        query = _select_due(outbox, now, ("inbox",), int(ctx.settings["DELIVERY_BATCH"]))
-        rows = [dict(r) for r in conn.execute(query).mappings()]
-        preparer = Preparer(ctx.runtime, conn, ctx.settings)
-        for row in rows:
-            try:
-                with conn.begin_nested():
-                    _deliver_inbox_row(conn, outbox, preparer, row, now)
-            except Exception as exc:  # one bad row must not block the others
-                log.exception("inbox delivery of outbox row %s failed", row["id"])
-                outcomes.retry(conn, outbox, row["id"], row["attempts"] + 1,
-                               f"{type(exc).__name__}: {exc}", ctx.settings, now)  # fmt: skip
-    return len(rows)
-
-
-def _deliver_inbox_row(conn: Connection, outbox: sa.Table, preparer: Preparer, row: dict,
-                       now: datetime) -> None:  # fmt: skip
-    decision = preparer.decide(row, now)
-    if decision.action != "send":
-        apply_decision(conn, outbox, row, decision, now)
-        return
-    assert decision.outgoing is not None and decision.recipient is not None
-    assert decision.recipient.user_id is not None
-    inbox_channel.deliver(conn, decision.outgoing, decision.recipient.user_id, row, now)
-    deliveries.record(conn, delivery_values(row, decision, deliveries.SENT, now))
-    conn.execute(outbox.update().where(outbox.c.id == row["id"])
-                 .values(status="delivered", delivered_at=now, attempts=row["attempts"] + 1,
-                         last_error=None))  # fmt: skip
+    return f"rf-{re.sub(r'[^A-Za-z0-9_-]', '_', queue)}-outbox-{outbox_id}-{attempts}"
 
 
 # --- external: claim, then enqueue ---------------------------------------------------------
@@ -129,7 +73,7 @@ def claim_external(ctx: DeliveryContext, now: datetime) -> list[str]:
     with ctx.engine.begin() as conn:
         if kill_switch_on(conn):
             return []
-        query = _select_due(outbox, now, EXTERNAL, int(ctx.settings["DELIVERY_BATCH"]))
+        query = select_due(outbox, now, EXTERNAL, int(ctx.settings["DELIVERY_BATCH"]))
         found = [(r.id, r.attempts) for r in conn.execute(query)]
         claims = [{"rid": rid, "token": job_id(queue, rid, attempts)} for rid, attempts in found]
         if claims:
@@ -140,7 +84,7 @@ def claim_external(ctx: DeliveryContext, now: datetime) -> list[str]:
 
 
 def _outbox_id(token: str) -> int:
-    return int(token.rsplit(":", 2)[-2])
+    return int(token.rsplit("-", 2)[-2])
 
 
 def enqueue_claimed(ctx: DeliveryContext, tokens: list[str], now: datetime) -> int:
@@ -209,9 +153,13 @@ def drain_once(ctx: DeliveryContext, now: datetime | None = None, *,
     report = DrainReport()
     now = now or utcnow()
     with ctx.engine.connect() as conn:
-        if kill_switch_on(conn):
-            report.held = True
-            return report
+        conn.info["write"] = False  # SQLite: a read, no write lock (see platform/database.py)
+        try:
+            report.held = kill_switch_on(conn)
+        finally:
+            conn.info["write"] = True
+    if report.held:
+        return report
     deadline = time.monotonic() + budget
     batch = int(ctx.settings["DELIVERY_BATCH"])
     while time.monotonic() < deadline:

@@ -51,8 +51,15 @@ def run(ctx: DeliveryContext, outbox_id: int, claim: str, now: datetime | None =
     """Steps 1–5 above; the outcome as a word (for logs and tests)."""
     now = now or utcnow()
     token = f"{claim}:run"
-    with ctx.engine.begin() as conn:
-        plan = _plan(ctx, conn, outbox_id, claim, token, now)
+    try:
+        with ctx.engine.begin() as conn:
+            plan = _plan(ctx, conn, outbox_id, claim, token, now)
+    except sa.exc.DBAPIError as exc:
+        if is_unavailable(exc):
+            raise  # nothing was written; the lease runs out and the row is claimed again
+        return _give_up_for_now(ctx, outbox_id, claim, exc, now)
+    except Exception as exc:  # a bug in deciding must not loop the row forever
+        return _give_up_for_now(ctx, outbox_id, claim, exc, now)
     if isinstance(plan, str):
         return plan
     row, outgoing, in_doubt = plan
@@ -70,6 +77,21 @@ def run(ctx: DeliveryContext, outbox_id: int, claim: str, now: datetime | None =
         return _record_failure(ctx, row, token, f"{type(exc).__name__}: {exc}", False, True)
     _record_sent(ctx, row, answer, token)
     return "sent"
+
+
+def _give_up_for_now(ctx: DeliveryContext, outbox_id: int, claim: str, exc: Exception,
+                     now: datetime) -> str:  # fmt: skip
+    """Deciding raised: count the attempt, back off (or fail after the last one)."""
+    log.exception("deciding outbox row %s failed", outbox_id)
+    outbox = ctx.outbox
+    with ctx.engine.begin() as conn:
+        row = conn.execute(sa.select(outbox.c.attempts).where(outbox.c.id == outbox_id)).first()
+        if row is None:
+            return "stale"
+        error = f"{type(exc).__name__}: {exc}"
+        status = outcomes.retry(conn, outbox, outbox_id, row.attempts + 1, error, ctx.settings,
+                                now, claim)  # fmt: skip
+    return "failed" if status == "failed" else "retry"
 
 
 # --- step 1 and 2: in one transaction -------------------------------------------------------
@@ -98,7 +120,7 @@ def _plan(ctx: DeliveryContext, conn: Connection, outbox_id: int, claim: str, to
         return row, _stored_outgoing(row, existing, ctx, conn), True
     decision = Preparer(ctx.runtime, conn, ctx.settings).decide(row, now)
     if decision.action != "send":
-        return apply_decision(conn, outbox, row, decision, now, token)
+        return apply_decision(conn, outbox, row, decision, now, token, counted=True)
     assert decision.outgoing is not None
     deliveries.record(conn, delivery_values(row, decision, deliveries.SENDING, now, token))
     return row, decision.outgoing, False
@@ -122,10 +144,13 @@ def _stored_outgoing(row: dict, stored: dict, ctx: DeliveryContext, conn: Connec
     """The message exactly as the attempt that died was sending it."""
     target: dict[str, Any] = {}
     if row["channel"] in ("webhook", "sms"):
-        from .recipients import UserCache, resolve_recipient
+        from .recipients import RecipientError, UserCache, resolve_recipient
 
-        recipient = resolve_recipient(row, UserCache(conn))
-        target = Preparer(ctx.runtime, conn, ctx.settings)._target(row["channel"], recipient)
+        try:  # the target as configured now (its URL may have been corrected meanwhile)
+            recipient = resolve_recipient(row, UserCache(conn))
+            target = Preparer(ctx.runtime, conn, ctx.settings).target(row["channel"], recipient)
+        except RecipientError:
+            target = {}  # gone: the send fails for good, saying so
     return Outgoing(key=row["idempotency_key"], channel=row["channel"], address=stored["address"],
                     subject=stored["subject"] or "", body=stored["body"] or "",
                     link=stored["link"] or "", message_id=stored["message_id"], target=target,

@@ -62,10 +62,14 @@ def fail(conn: Connection, outbox: sa.Table, row_id: int, error: str, now: datet
 
 
 def defer(conn: Connection, outbox: sa.Table, row_id: int, until: datetime, reason: str,
-          claim: str | None = None) -> int:  # fmt: skip
-    """Not now: pending again from ``until`` (quiet hours, frequency cap). Not an attempt."""
-    return _update(conn, outbox, row_id, claim, not_before=until, next_attempt_at=until,
-                   claimed_by=None, claimed_until=None, last_error=reason[:4000])  # fmt: skip
+          claim: str | None = None, attempts: int | None = None) -> int:  # fmt: skip
+    """Not now: pending again from ``until`` (quiet hours, frequency cap). Not an attempt:
+    a job that counted one when it started gives it back (``attempts``)."""
+    values: dict[str, Any] = {"not_before": until, "next_attempt_at": until, "claimed_by": None,
+                              "claimed_until": None, "last_error": reason[:4000]}  # fmt: skip
+    if attempts is not None:
+        values["attempts"] = attempts
+    return _update(conn, outbox, row_id, claim, **values)
 
 
 def release(conn: Connection, outbox: sa.Table, row_id: int, claim: str) -> int:

@@ -54,12 +54,14 @@ def quiet_until(now: datetime, tz_name: str, window: tuple[time, time] | None) -
 
 
 def frequency_limited(conn: Connection, recipient: Recipient, channel: str,
-                      settings: DeliverySettings, now: datetime) -> datetime | None:  # fmt: skip
+                      settings: DeliverySettings, now: datetime,
+                      unwritten: int = 0) -> datetime | None:  # fmt: skip
     """When the recipient may receive again (a slot frees), or None if under the cap.
 
     On PostgreSQL a transaction-level advisory lock per recipient serialises concurrent
     workers deciding for the same person (SQLite serialises every writer anyway); the caller
     writes the ``sending`` row in the same transaction, so the next decision counts it.
+    ``unwritten``: messages to this recipient decided in this transaction, not yet written.
     """
     cap = settings.frequency_cap
     channels = list(settings["DELIVERY_FREQUENCY_CAP_CHANNELS"] or [])
@@ -69,7 +71,7 @@ def frequency_limited(conn: Connection, recipient: Recipient, channel: str,
     if conn.dialect.name == "postgresql":
         lock = zlib.crc32(recipient.key.encode()) - 2**31  # a signed 32-bit key
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7301, :k)"), {"k": lock})
-    if deliveries.count_recent(conn, recipient.key, channels, now, seconds) < limit:
+    if deliveries.count_recent(conn, recipient.key, channels, now, seconds) + unwritten < limit:
         return None
     oldest = deliveries.oldest_recent(conn, recipient.key, channels, now, seconds)
     return (oldest or now) + timedelta(seconds=seconds, milliseconds=1)

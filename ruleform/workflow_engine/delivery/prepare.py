@@ -9,6 +9,7 @@ once per batch / job, before any of this.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,12 +53,13 @@ class Preparer:
         self.settings = settings
         self.users = UserCache(conn)
         self.renderer = Renderer(runtime, conn, settings)
+        self.decided: Counter[str] = Counter()  # sends decided here, per recipient key
 
     def decide(self, row: dict[str, Any], now: datetime) -> Decision:
         channel = row["channel"]
         try:
             recipient = resolve_recipient(row, self.users)
-            target = self._target(channel, recipient)
+            target = self.target(channel, recipient)
             rendered = self.renderer.render(row, recipient, now)
         except (RecipientError, RenderError) as exc:
             return Decision("fail", str(exc))
@@ -78,13 +80,15 @@ class Preparer:
                                    self.settings.quiet_hours(channel))  # fmt: skip
         if until is not None:
             return Decision("defer", f"quiet hours ({channel}) until {until.isoformat()}", until)
-        until = policy.frequency_limited(self.conn, recipient, channel, self.settings, now)
+        until = policy.frequency_limited(self.conn, recipient, channel, self.settings, now,
+                                         self.decided[recipient.key])  # fmt: skip
         if until is not None:
             limit, seconds = self.settings.frequency_cap or (0, 0)
             reason = f"frequency cap: {limit} per {seconds} s for {recipient.key}"
             if self.settings["DELIVERY_FREQUENCY_CAP_ACTION"] == "skip":
                 return Decision("skip", reason)
             return Decision("defer", f"{reason}; deferred to {until.isoformat()}", until)
+        self.decided[recipient.key] += 1
         return Decision("send", outgoing=outgoing, recipient=recipient)
 
     def _timezone(self, row: dict, recipient: Recipient) -> str:
@@ -97,7 +101,8 @@ class Preparer:
                     continue
         return self.rt.rulebook.timezone
 
-    def _target(self, channel: str, recipient: Recipient) -> dict[str, Any]:
+    def target(self, channel: str, recipient: Recipient) -> dict[str, Any]:
+        """The webhook / SMS gateway target of a message (table first, then settings)."""
         if channel not in ("webhook", "sms"):
             return {}
         name = recipient.address if channel == "webhook" else self.settings["SMS_GATEWAY"]
@@ -124,15 +129,18 @@ def delivery_values(row: dict, decision: Decision, status: str, now: datetime,
 
 
 def apply_decision(conn: Connection, outbox: sa.Table, row: dict, decision: Decision,
-                   now: datetime, claim: str | None = None) -> str:  # fmt: skip
-    """Write a decision other than ``send``; the outbox status it leaves."""
+                   now: datetime, claim: str | None = None,
+                   counted: bool = False) -> str:  # fmt: skip
+    """Write a decision other than ``send``; the outbox status it leaves. ``counted``: the
+    caller counted an attempt in ``row['attempts']`` (a deferral gives it back)."""
     row_id = row["id"]
     if decision.action == "sandbox":
         deliveries.record(conn, delivery_values(row, decision, deliveries.SANDBOXED, now))
         outcomes.sandbox(conn, outbox, row_id, now, claim)
     elif decision.action == "defer":
         assert decision.until is not None
-        outcomes.defer(conn, outbox, row_id, decision.until, decision.reason, claim)
+        attempts = row["attempts"] - 1 if counted else None
+        outcomes.defer(conn, outbox, row_id, decision.until, decision.reason, claim, attempts)
     elif decision.action == "skip":
         outcomes.skip(conn, outbox, row_id, decision.reason, now, claim)
     elif decision.action == "fail":

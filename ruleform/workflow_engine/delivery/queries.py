@@ -13,10 +13,10 @@ from .deliveries import DELIVERIES, SANDBOXED
 from .settings import CHANNELS
 
 __all__ = ["list_outbox", "outbox_row", "status_counts", "list_sandbox", "STATUSES",
-           "row_json"]  # fmt: skip
+           "row_json", "OUTBOX"]  # fmt: skip
 
 STATUSES = ("pending", "delivered", "failed", "sandboxed", "skipped")
-_OUTBOX = outbox_table(sa.MetaData())
+OUTBOX = outbox_table(sa.MetaData())
 _COLUMNS = ("id", "kind", "channel", "recipient", "entity", "record_id", "rule", "status",
             "attempts", "created_at", "not_before", "next_attempt_at", "delivered_at",
             "last_error", "claimed_until")  # fmt: skip
@@ -29,7 +29,7 @@ def row_json(row: dict[str, Any]) -> dict[str, Any]:
 def list_outbox(conn: Connection, *, status: str | None = None, channel: str | None = None,
                 before: int | None = None, limit: int = 50) -> list[dict[str, Any]]:  # fmt: skip
     """Delivery rows (the channels this package delivers), newest first."""
-    t = _OUTBOX
+    t = OUTBOX
     query = sa.select(*(t.c[c] for c in _COLUMNS)).where(t.c.channel.in_(CHANNELS))
     if status:
         query = query.where(t.c.status == status)
@@ -42,7 +42,7 @@ def list_outbox(conn: Connection, *, status: str | None = None, channel: str | N
 
 
 def outbox_row(conn: Connection, row_id: int) -> dict[str, Any] | None:
-    t = _OUTBOX
+    t = OUTBOX
     query = sa.select(*(t.c[c] for c in _COLUMNS), t.c.payload, t.c.idempotency_key).where(
         t.c.id == row_id, t.c.channel.in_(CHANNELS))  # fmt: skip
     row = conn.execute(query).mappings().first()
@@ -56,7 +56,7 @@ def outbox_row(conn: Connection, row_id: int) -> dict[str, Any] | None:
 
 
 def status_counts(conn: Connection) -> dict[str, int]:
-    t = _OUTBOX
+    t = OUTBOX
     query = (sa.select(t.c.status, sa.func.count()).where(t.c.channel.in_(CHANNELS))
              .group_by(t.c.status))  # fmt: skip
     counts = dict.fromkeys(STATUSES, 0)
@@ -67,7 +67,7 @@ def status_counts(conn: Connection) -> dict[str, int]:
 def list_sandbox(conn: Connection, *, before: int | None = None,
                  limit: int = 50) -> list[dict[str, Any]]:  # fmt: skip
     """Messages held in the sandbox, rendered, newest first."""
-    d, o = DELIVERIES, _OUTBOX
+    d, o = DELIVERIES, OUTBOX
     query = (sa.select(d.c.id, d.c.outbox_id, d.c.channel, d.c.address, d.c.recipient_key,
                        d.c.subject, d.c.body, d.c.link, d.c.started_at, o.c.rule, o.c.entity,
                        o.c.record_id)

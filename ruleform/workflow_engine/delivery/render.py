@@ -19,6 +19,7 @@ time zone. Nothing from the ORM, the runtime or Python reaches a template.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,7 +32,7 @@ from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy.engine import Connection
 
-from ...metadata.message_templates import TemplateError, render_template
+from ...metadata.message_templates import TemplateError, check_template
 from ...metadata.model import Entity, Text
 from ...platform.records.values import mask
 from .recipients import Recipient
@@ -41,6 +42,20 @@ __all__ = ["Rendered", "RenderError", "Renderer", "template_fields"]
 
 MAX_SUBJECT, MAX_BODY = 500, 20_000
 _parser = ImmutableSandboxedEnvironment()
+#: The sandbox of ``message_templates.render_template``, with compiled templates kept: a
+#: template is checked (``check_template``) and compiled once, then rendered many times.
+_sandbox = ImmutableSandboxedEnvironment(autoescape=False)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> Any:
+    check_template(source)
+    return _sandbox.from_string(source)
+
+
+def render_checked(source: str, context: dict[str, Any]) -> str:
+    """``message_templates.render_template`` with the checked, compiled template cached."""
+    return str(_compiled(source).render(**context))
 
 
 class RenderError(ValueError):
@@ -55,7 +70,8 @@ class Rendered:
     locale: str
 
 
-def template_fields(sources: list[str]) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def template_fields(sources: tuple[str, ...]) -> frozenset[str]:
     """The ``record`` fields the templates name (``record.x``, ``record['x']``)."""
     names: set[str] = set()
     for source in sources:
@@ -66,7 +82,7 @@ def template_fields(sources: list[str]) -> set[str]:
                     names.add(node.attr)
                 elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
                     names.add(node.arg.value)
-    return names
+    return frozenset(names)
 
 
 def _plain(value: Any, tz: ZoneInfo) -> Any:
@@ -102,6 +118,7 @@ class Renderer:
         self.settings = settings
         self._records: dict[tuple[str, int], dict | None] = {}
         self._visible: dict[tuple[str, int, int], bool] = {}
+        self._views: dict[tuple, dict[str, Any]] = {}  # the record as one recipient sees it
 
     def render(self, row: dict[str, Any], recipient: Recipient, now: datetime) -> Rendered:
         payload = row.get("payload") or {}
@@ -110,16 +127,16 @@ class Renderer:
         subject_t = Text(dict(message.get("subject") or {})).get(locale)
         body_t = Text(dict(message.get("body") or {})).get(locale)
         customers = recipient.kind != "user" or payload.get("audience") == "customers"
-        context = {
-            "record": self._record(row, recipient, [subject_t, body_t], customers, now),
-            "recipient": {"name": recipient.name, "locale": locale},
-            "rule": self._rule(row, payload, locale),
-            "entity": self._entity(row.get("entity"), locale),
-            "link": self._link(row, payload, customers),
-        }
         try:
-            subject = render_template(subject_t, context) if subject_t else ""
-            body = render_template(body_t, context) if body_t else ""
+            context = {
+                "record": self._view(row, recipient, (subject_t, body_t), customers, now),
+                "recipient": {"name": recipient.name, "locale": locale},
+                "rule": self._rule(row, payload, locale),
+                "entity": self._entity(row.get("entity"), locale),
+                "link": self._link(row, payload, customers),
+            }
+            subject = render_checked(subject_t, context) if subject_t else ""
+            body = render_checked(body_t, context) if body_t else ""
         except (TemplateError, JinjaError, TypeError, ValueError) as exc:
             raise RenderError(f"the message template cannot be rendered: {exc}") from None
         subject = " ".join(subject.split())[:MAX_SUBJECT]
@@ -127,8 +144,17 @@ class Renderer:
 
     # --- the pieces of the context ---------------------------------------------------------
 
-    def _record(self, row: dict, recipient: Recipient, sources: list[str], customers: bool,
-                now: datetime) -> dict[str, Any]:  # fmt: skip
+    def _view(self, row: dict, recipient: Recipient, sources: tuple[str, ...], customers: bool,
+              now: datetime) -> dict[str, Any]:  # fmt: skip
+        """``_record``, computed once per record and recipient (and templates, for customers)."""
+        key = (row.get("entity"), row.get("record_id"), recipient.key,
+               sources if customers else None, recipient.timezone)  # fmt: skip
+        if key not in self._views:
+            self._views[key] = self._record(row, recipient, sources, customers, now)
+        return dict(self._views[key])
+
+    def _record(self, row: dict, recipient: Recipient, sources: tuple[str, ...],
+                customers: bool, now: datetime) -> dict[str, Any]:  # fmt: skip
         name, record_id = row.get("entity"), row.get("record_id")
         if not name or record_id is None or name not in self.rt.rulebook.entities:
             return {}

@@ -124,7 +124,7 @@ def outbox_retry(row_id: int) -> Any:
     actor = current_actor()
     assert actor is not None
     with transaction() as conn:
-        done = outcomes.retry_now(conn, queries._OUTBOX, row_id, utcnow(), actor.username)
+        done = outcomes.retry_now(conn, queries.OUTBOX, row_id, utcnow(), actor.username)
         row = queries.outbox_row(conn, row_id)
     if row is None:
         raise NotFound("outbox")

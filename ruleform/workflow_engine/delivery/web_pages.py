@@ -95,7 +95,7 @@ def outbox_retry(row_id: int) -> Any:
     actor = current_actor()
     assert actor is not None
     with transaction() as conn:
-        done = outcomes.retry_now(conn, queries._OUTBOX, row_id, utcnow(), actor.username)
+        done = outcomes.retry_now(conn, queries.OUTBOX, row_id, utcnow(), actor.username)
     flash(_t("retried" if done else "not_retried", id=row_id), "success" if done else "error")
     back = url_for("delivery.outbox", status="failed")
     return redirect(safe_next(request.form.get("back"), back))

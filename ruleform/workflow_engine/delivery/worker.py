@@ -10,10 +10,10 @@ drain and the time-rule tick.
   database for the inbox, so in-app messages keep flowing while Redis is down; database
   outages are waited out the same way.
 * The **tick** of the time rules (``TIMERULES_TICK``, default
-  ``ruleform.workflow_engine.timerules:tick``) is called from the same thread every
-  ``TIMERULES_TICK_INTERVAL`` seconds as ``tick(engine=…, runtime=…, now=…)``; it takes
-  the single-scheduler lock itself, so any number of workers may call it. While that
-  entry point does not exist the hook does nothing (logged once).
+  ``ruleform.workflow_engine.timerules:tick``) is called from a third thread every
+  ``TIMERULES_TICK_INTERVAL`` seconds as ``tick(runtime=…, engine=…, now=…, interval=…,
+  base_url=…)``; it takes the single-scheduler lock and claims its slot itself, so any
+  number of workers may call it. Without that entry point the hook does nothing.
 
 ``--burst`` drains, runs the queued jobs and repeats until nothing is due — for tests and
 cron-style deployments. SIGINT/SIGTERM stop after the current job.
@@ -30,11 +30,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
+
+from ...platform.database import is_unavailable
 from ...platform.runtime import utcnow
 from .context import DeliveryContext, from_app, install
 from .drain import drain_once
 
-__all__ = ["run_worker", "run_tick", "background_loop", "DEFAULT_QUEUES"]
+__all__ = ["run_worker", "run_tick", "tick_loop", "background_loop", "DEFAULT_QUEUES"]
 
 log = logging.getLogger("ruleform.delivery")
 
@@ -43,7 +46,7 @@ _MISSING_TICK_LOGGED: set[str] = set()
 
 
 def run_tick(ctx: DeliveryContext) -> Any:
-    """Call the time rules' tick entry point, if there is one."""
+    """Call the time rules' tick entry point, if there is one (it takes its own lock)."""
     path = ctx.settings["TIMERULES_TICK"]
     if not path:
         return None
@@ -58,28 +61,44 @@ def run_tick(ctx: DeliveryContext) -> Any:
     if tick is None:
         if path not in _MISSING_TICK_LOGGED:
             _MISSING_TICK_LOGGED.add(path)
-            log.info("no time-rule tick at %s yet; the worker only delivers", path)
+            log.info("no time-rule tick at %s; the worker only delivers", path)
         return None
-    return tick(engine=ctx.engine, runtime=ctx.runtime, now=utcnow())
+    return tick(runtime=ctx.runtime, engine=ctx.engine, now=utcnow(),
+                interval=float(ctx.settings["TIMERULES_TICK_INTERVAL"]),
+                base_url=ctx.settings.base_url)  # fmt: skip
+
+
+def tick_loop(ctx: DeliveryContext, stop: threading.Event) -> None:
+    """Tick every ``TIMERULES_TICK_INTERVAL`` seconds (its own thread: a long tick never
+    delays delivery)."""
+    every = float(ctx.settings["TIMERULES_TICK_INTERVAL"])
+    while not stop.is_set():
+        try:
+            run_tick(ctx)
+        except Exception:
+            log.exception("the time-rule tick failed; trying again at the next interval")
+        stop.wait(max(0.5, every - time.time() % every))
 
 
 def background_loop(ctx: DeliveryContext, stop: threading.Event) -> None:
-    """Drain (and tick) until ``stop`` is set; errors back off, never end the loop."""
+    """Drain until ``stop`` is set; errors back off, never end the loop."""
     interval = float(ctx.settings["DELIVERY_DRAIN_INTERVAL"])
-    tick_every = float(ctx.settings["TIMERULES_TICK_INTERVAL"])
     ceiling = max(interval, min(30.0, interval * 10))
-    next_tick, pause = 0.0, interval
+    pause = interval
     while not stop.is_set():
         try:
-            if time.monotonic() >= next_tick:
-                next_tick = time.monotonic() + tick_every
-                run_tick(ctx)
             report = drain_once(ctx)
             if report.redis_error:
                 log.warning("Redis unavailable (%s); the outbox holds", report.redis_error)
                 pause = min(ceiling, max(pause * 2, interval))
             else:
                 pause = interval
+        except sa.exc.DBAPIError as exc:
+            if not is_unavailable(exc):
+                log.exception("the drain failed; retrying")
+            else:
+                log.warning("the database is unavailable (%s); retrying", exc.orig or exc)
+            pause = min(ceiling, max(pause * 2, interval))
         except Exception:
             log.exception("the drain failed; retrying")
             pause = min(ceiling, max(pause * 2, interval))
@@ -160,6 +179,9 @@ def run_worker(app_config: dict[str, Any], redis_url: str, *, burst: bool = Fals
     """Build the app, then run the RQ worker, the drain and the tick until stopped."""
     from ...platform.app import create_app
 
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
+                            datefmt="%H:%M:%S")  # fmt: skip
     app = create_app({**app_config, "REDIS_URL": redis_url})
     ctx = from_app(app, redis_url)
     install(ctx)
@@ -170,14 +192,18 @@ def run_worker(app_config: dict[str, Any], redis_url: str, *, burst: bool = Fals
     _stop_on_signals(stop)
     if exit_with_parent:
         _watch_parent(os.getppid(), stop)
-    loop = threading.Thread(target=background_loop, args=(ctx, stop), name="ruleform-drain",
-                            daemon=True)  # fmt: skip
-    loop.start()
+    loops = [threading.Thread(target=background_loop, args=(ctx, stop), name="ruleform-drain",
+                              daemon=True),
+             threading.Thread(target=tick_loop, args=(ctx, stop), name="ruleform-tick",
+                              daemon=True)]  # fmt: skip
+    for loop in loops:
+        loop.start()
     try:
         return _rq_until_stopped(ctx, queues, stop)
     finally:
         stop.set()
-        loop.join(timeout=10)
+        for loop in loops:
+            loop.join(timeout=10)
 
 
 def _watch_parent(parent: int, stop: threading.Event) -> None:

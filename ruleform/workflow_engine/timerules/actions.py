@@ -133,7 +133,7 @@ class Writer:
     def _task(self, conn: Connection, due: Due, item: Item) -> None:
         assert item.target is not None and item.target.user_id is not None
         cal = self.calendars.for_record(self.rule, due.record)
-        due_at = cal.add(self.now, item.action.due) if item.action.due else None
+        due_at = cal.add(due.due_at, item.action.due) if item.action.due else None
         stored = self._stored(conn, due)
         title = task_title(self.runtime, self.rule, item, due, stored, self.directory,
                            self.base_url)  # fmt: skip
@@ -161,11 +161,12 @@ class Writer:
             (str(item.target.user_id) if item.target and item.target.user_id is not None
              else (item.target.address if item.target else None))  # fmt: skip
         key = self._outbox_key(due, item)
-        written = enqueue(conn, self.runtime.system_table("outbox"), OutboxMessage(
+        enqueue(conn, self.runtime.system_table("outbox"), OutboxMessage(
             key=key, kind=kind, channel=channel, payload=payload, recipient=recipient,
             entity=self.rule.entity if based else None,
             record_id=due.record_id if based else None, rule=self.rule.name), self.now)  # fmt: skip
-        self.sent += int(written)
+        # new: its ledger row was new (enqueue's own answer is unreliable on psycopg 3)
+        self.sent += 1
 
     # --- rows --------------------------------------------------------------------------------
 

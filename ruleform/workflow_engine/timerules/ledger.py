@@ -29,10 +29,14 @@ _UNIQUE = ["rule", "record_id", "occurrence", "channel", "recipient"]
 
 
 def insert_once(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> bool:
-    """Insert a ledger (or dry-run) row unless its unique key exists; True if new."""
+    """Insert a ledger (or dry-run) row unless its unique key exists; True if new.
+
+    Decided by ``RETURNING``, not ``rowcount``: with psycopg 3, SQLAlchemy 2.1 runs a
+    single-row insert with an implicit ``RETURNING`` and ``rowcount`` is -1.
+    """
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=_UNIQUE)
-    return conn.execute(stmt).rowcount == 1
+    return conn.execute(stmt.returning(table.c.id)).first() is not None
 
 
 def drop_fired(conn: Connection, table: sa.Table, rule: str, dues: Sequence[Due]) -> list[Due]:

@@ -53,6 +53,7 @@ class RuleState:
     cap_per_day: int | None
     canary_share: int
     row: Mapping[str, Any]
+    canary: tuple[str, ...] = ()
 
     @property
     def overridden(self) -> bool:
@@ -72,9 +73,11 @@ def state_of(rule: TimeRule, row: Mapping[str, Any]) -> RuleState:
     def pick(name: str, default: Any) -> Any:
         return row.get(name) if row.get(name) is not None else default
 
+    listed = row.get("canary")
     return RuleState(rule_key(rule), pick("rollout", rule.rollout), rule.rollout,
                      pick("cap_per_run", rule.cap_per_run), pick("cap_per_day", rule.cap_per_day),
-                     int(row.get("canary_share") or 0), row)  # fmt: skip
+                     int(row.get("canary_share") or 0), row,
+                     tuple(listed) if isinstance(listed, list) else tuple(rule.canary))  # fmt: skip
 
 
 def _upsert(conn: Connection, table: sa.Table, key: str, values: Mapping[str, Any]) -> None:
@@ -158,5 +161,6 @@ def alert_admins(conn: Connection, runtime: Any, rule: TimeRule, directory: Dire
             message = OutboxMessage(key=f"tr-alert:{rule_key(rule)}:{run_id}:{channel}:user:{user_id}",
                                     kind="alert", channel=channel, payload=payload,
                                     recipient=str(user_id), rule=rule.name)  # fmt: skip
-            written += enqueue(conn, outbox, message, now)
+            enqueue(conn, outbox, message, now)
+            written += 1
     return written

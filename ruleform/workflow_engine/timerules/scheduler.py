@@ -38,7 +38,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ...platform.runtime import utcnow
+from ...platform.sqltypes import UTCDateTime
+
 
 __all__ = ["hold", "Held", "run_scheduler_forever", "tick_job", "enqueue_next_tick",
            "runtime_for", "active_number", "lock_status", "DEFAULT_INTERVAL", "LOCK_NAME"]  # fmt: skip
@@ -49,9 +50,10 @@ DEFAULT_INTERVAL = 30.0  # seconds between ticks
 LOCK_NAME = "timerules"
 LEASE = timedelta(minutes=15)  # a SQLite lease outlives any sane tick
 _ADVISORY = (7302, 1)  # (class, key) of the PostgreSQL advisory lock
-_lock_table = sa.table("scheduler_lock", sa.column("name"), sa.column("holder"),
-                       sa.column("acquired_at"), sa.column("heartbeat_at"),
-                       sa.column("expires_at"), sa.column("last_slot"), sa.column("last_tick_at"))  # fmt: skip
+_lock_table = sa.table(
+    "scheduler_lock", sa.column("name"), sa.column("holder"), sa.column("last_slot"),
+    *(sa.column(n, UTCDateTime) for n in ("acquired_at", "heartbeat_at", "expires_at", "last_tick_at")),
+)  # the columns of ``tables.scheduler_lock`` (this module must stay light to import)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,11 @@ class Held:
 
     def __bool__(self) -> bool:
         return self.ok
+
+
+def utcnow() -> datetime:
+    """Wall-clock time, aware UTC (leases are real time; time-machine moves it in tests)."""
+    return datetime.now(UTC)
 
 
 def _holder() -> str:

@@ -104,6 +104,7 @@ def rule_states_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("rule", sa.String(120), nullable=False),
         sa.Column("rollout", sa.String(16)),  # NULL: the rulebook's rollout
         sa.Column("previous_rollout", sa.String(16)),  # what "resume" returns to
+        sa.Column("canary", JSON_DOCUMENT),  # NULL: the rulebook's canary allow-list
         sa.Column("canary_share", sa.Integer),  # percent of records in the canary (0-100)
         sa.Column("cap_per_run", sa.Integer),  # NULL: the rulebook's caps
         sa.Column("cap_per_day", sa.Integer),

@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +38,7 @@ from .calendars import CalendarMap
 from .catalog import all_rules, rule_key
 from .changes import Loads
 from .compile import Window, build_sweep
+from .connections import reading
 from .ledger import drop_fired, sent_since
 from .occurrences import Due, apply_late_policy
 from .plan import Canary, Firing, plan_firing
@@ -69,6 +69,13 @@ class RuleReport:
     errors: int = 0
     message: str | None = None
     seconds: float = 0.0
+    since: datetime | None = None  # the watermark the run caught up from
+
+    @property
+    def idle(self) -> bool:
+        """Nothing due, nothing written, no error: no run row is kept."""
+        return self.status == "ok" and not (self.matched or self.skipped_late or self.errors
+                                            or self.dry_run or self.skipped_by_cap)  # fmt: skip
 
 
 @dataclass
@@ -157,18 +164,23 @@ def _tick(runtime: Any, engine: Engine, now: datetime, only: Iterable[str] | Non
     base = base_url or _base_url()
     for rule in rules:
         report.rules.append(run_rule(runtime, engine, rule, states[rule_key(rule)], now,
-                                     directory, calendars, base))  # fmt: skip
+                                     directory, calendars, base, record_idle=False))  # fmt: skip
+    _record_success(runtime, engine, [r for r in report.rules if r.idle], now)
     _prune(runtime, engine, now)
     return report
 
 
 def run_rule(runtime: Any, engine: Engine, rule: TimeRule, state: RuleState, now: datetime,
-             directory: Directory, calendars: CalendarMap, base_url: str) -> RuleReport:  # fmt: skip
+             directory: Directory, calendars: CalendarMap, base_url: str, *,
+             record_idle: bool = True) -> RuleReport:  # fmt: skip
+    """One rule at ``now``. An idle run (nothing due) leaves no ``rule_runs`` row; it only
+    moves the rule's watermark and last success (``record_idle``: now, else the caller
+    does it for all idle rules in one transaction)."""
     key = rule_key(rule)
     if state.rollout in ("draft", "paused"):
         return RuleReport(key, state.rollout, state.rollout)
     report = RuleReport(key, state.rollout, "ok")
-    report.run_id = _start_run(runtime, engine, key, state, now)
+    report.since = state.watermark
     started = time.monotonic()
     try:
         _evaluate(runtime, engine, rule, state, now, directory, calendars, base_url, report)
@@ -177,7 +189,10 @@ def run_rule(runtime: Any, engine: Engine, rule: TimeRule, state: RuleState, now
         report.status, report.errors = "error", report.errors + 1
         report.message = f"{type(exc).__name__}: {exc}"[:2000]
     report.seconds = time.monotonic() - started
-    _finish_run(runtime, engine, rule, report, now)
+    if not report.idle:
+        _finish_run(runtime, engine, rule, report, now)
+    elif record_idle:
+        _record_success(runtime, engine, [report], now)
     return report
 
 
@@ -186,7 +201,7 @@ def _evaluate(runtime: Any, engine: Engine, rule: TimeRule, state: RuleState, no
               report: RuleReport) -> None:  # fmt: skip
     key, ledger = rule_key(rule), runtime.system_table("rule_firings")
     sweep = build_sweep(Window(runtime, rule, now, state.watermark, calendars, directory))
-    with _reading(engine) as conn:
+    with reading(engine) as conn:
         statement = sweep.statement()
         rows = [] if statement is None else \
             conn.execute(statement.limit(MAX_ROWS)).mappings().all()  # fmt: skip
@@ -196,7 +211,10 @@ def _evaluate(runtime: Any, engine: Engine, rule: TimeRule, state: RuleState, no
     report.scanned = len(rows)
     report.matched = sum(1 for d in dues if d.status == "fire")
     report.skipped_late = sum(1 for d in dues if d.status != "fire")
-    canary = Canary.of(state.rollout, rule.canary, state.canary_share, key)
+    if not dues:
+        return
+    report.run_id = _start_run(runtime, engine, key, state, now)
+    canary = Canary.of(state.rollout, state.canary, state.canary_share, key)
     firings = [plan_firing(d, directory, canary) for d in dues]
     writer = Writer(runtime, rule, key, state.rollout, report.run_id or 0, now, directory,
                     calendars, canary, base_url, Loads(runtime))  # fmt: skip
@@ -267,17 +285,6 @@ def _day_start(now: datetime, calendars: CalendarMap) -> datetime:
     return datetime.combine(local.date(), time(), tzinfo=calendars.default.zone).astimezone(UTC)
 
 
-@contextmanager
-def _reading(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as conn:
-        conn.info["write"] = False  # SQLite: a deferred transaction, no write lock
-        try:
-            with conn.begin():
-                yield conn
-        finally:
-            conn.info["write"] = True
-
-
 # --- bookkeeping ------------------------------------------------------------------------------
 
 
@@ -291,26 +298,40 @@ def _start_run(runtime: Any, engine: Engine, key: str, state: RuleState, now: da
 
 def _finish_run(runtime: Any, engine: Engine, rule: TimeRule, report: RuleReport,
                 now: datetime) -> None:  # fmt: skip
-    """Record the run; an idle one (ok, nothing due, nothing written) only moves the state."""
-    runs, states = runtime.system_table("rule_runs"), runtime.system_table("rule_states")
+    """Record the run (inserting it if it failed before it was started) and the rule state."""
+    runs = runtime.system_table("rule_runs")
     ok = report.status == "ok"
     values = {k: getattr(report, k) for k in ("status", "scanned", "matched", "sent",
               "skipped_by_cap", "skipped_late", "dry_run", "errors", "message")}  # fmt: skip
-    idle = ok and not (report.matched or report.skipped_late or report.errors or report.dry_run)
+    values.update(finished_at=now + timedelta(seconds=report.seconds),
+                  watermark=now if ok else None)  # fmt: skip
     with engine.begin() as conn:
-        if idle:
-            conn.execute(runs.delete().where(runs.c.id == report.run_id))
+        if report.run_id is None:
+            report.run_id = int(conn.execute(runs.insert().values(
+                rule=report.rule, mode=report.mode, started_at=now, since=report.since,
+                **values).returning(runs.c.id)).scalar_one())  # fmt: skip
         else:
-            conn.execute(runs.update().where(runs.c.id == report.run_id).values(
-                **values, finished_at=now + timedelta(seconds=report.seconds),
-                watermark=now if ok else None))  # fmt: skip
+            conn.execute(runs.update().where(runs.c.id == report.run_id).values(**values))
         state: dict[str, Any] = {"watermark": now, "last_success_at": now} if ok else \
             {"last_error_at": now, "last_error": report.message}  # fmt: skip
         if ok and report.errors:
             state.update(last_error_at=now, last_error=report.message)
-        key = rule_key(rule)
-        if conn.execute(states.update().where(states.c.rule == key).values(**state)).rowcount == 0:
-            conn.execute(states.insert().values(rule=key, **state))
+        _set_state(conn, runtime, rule_key(rule), state)
+
+
+def _record_success(runtime: Any, engine: Engine, reports: list[RuleReport], now: datetime) -> None:
+    """Idle runs: only the watermark and the last success move (one transaction)."""
+    if not reports:
+        return
+    with engine.begin() as conn:
+        for report in reports:
+            _set_state(conn, runtime, report.rule, {"watermark": now, "last_success_at": now})
+
+
+def _set_state(conn: Connection, runtime: Any, key: str, values: dict[str, Any]) -> None:
+    states = runtime.system_table("rule_states")
+    if conn.execute(states.update().where(states.c.rule == key).values(**values)).rowcount == 0:
+        conn.execute(states.insert().values(rule=key, **values))
 
 
 def _escalate(runtime: Any, engine: Engine, now: datetime) -> int:

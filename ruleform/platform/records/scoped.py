@@ -1,0 +1,122 @@
+"""The one permission compiler: what a query may select, for every shape of query.
+
+Lists, single records, counts, aggregates, groups and exports all start here. Given an
+actor, an entity and what the query asks for (view, filters, search), ``compile_scope``
+returns the WHERE clauses — the policy's row scope for the action, the archived flag, the
+view's condition, filters and search — and the parameter values to run them with. Each
+shape then only adds its SELECT list, ORDER BY or GROUP BY; none of them decides access.
+
+Rules every shape inherits from here:
+
+- the row scope is SQL (``Policy.scope``), never a filter in Python after loading;
+- only readable fields can be filtered, searched, sorted, grouped or summed; an unreadable
+  field is refused exactly like an unknown one ("cannot filter by 'x'"), so a refusal
+  tells nothing about the field;
+- sensitive fields are masked, so they can be tested for emptiness only (a prefix filter
+  would reveal the masked value without the audited reveal); they are never searched;
+- counts and references inside conditions only see rows the actor may read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from ...errors import FieldErrors, PermissionDenied
+from ...metadata.model import Entity, ListView
+from ..messages import message
+from ..runtime import utcnow
+
+__all__ = ["ScopedQuery", "compile_scope", "SENSITIVE_FILTER_OPS"]
+
+SENSITIVE_FILTER_OPS = ("empty", "not_empty")
+
+
+@dataclass
+class ScopedQuery:
+    """The access-checked part of a query: FROM ``table`` WHERE ``where`` with ``params``."""
+
+    entity: Entity
+    table: sa.Table
+    where: list[Any]
+    params: dict[str, Any]
+    readable: frozenset[str]
+    view: ListView | None
+    locale: str
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def select(self, *columns: Any) -> Any:
+        """``SELECT columns FROM table WHERE …`` (run it with :meth:`execute`)."""
+        return sa.select(*columns).select_from(self.table).where(*self.where)
+
+    def execute(self, conn: Any, statement: Any) -> Any:
+        """Run ``statement`` (built on this query) with the scope's parameter values."""
+        return conn.execute(statement, self.params) if self.params else conn.execute(statement)
+
+    def fail(self, name: str, code: str, **params: Any) -> None:
+        self.errors.setdefault(name, []).append(message(code, self.locale, **params))
+
+    def raise_errors(self) -> None:
+        if self.errors:
+            raise FieldErrors(self.errors)
+
+
+def compile_scope(service: Any, entity: Entity, query: Any, action: str = "read") -> ScopedQuery:
+    """The WHERE of ``query`` (a ``ListQuery``) on ``entity`` for ``service.actor``.
+
+    ``action`` other than read (``export``) must be granted too: the rows are those the
+    actor may read *and* ``action``. Problems with filters are collected in ``errors``.
+    """
+    from .queries import search_clause  # the filter grammar lives with lists
+
+    rt, actor, policy = service.rt, service.actor, service.policy
+    if action != "read" and not policy.can(actor, entity, action):
+        raise PermissionDenied(action)
+    locale = actor.locale or rt.rulebook.default_locale
+    table = rt.table(entity)
+    now = utcnow()
+    read = policy.scope(actor, entity, rt.tables, "read", now)
+    where, params = [read.clause], dict(read.params)
+    if action != "read":
+        extra = policy.scope(actor, entity, rt.tables, action, now)
+        where.append(extra.clause)
+        params.update(extra.params)
+    view = _view(entity, query)
+    scoped = ScopedQuery(entity, table, where, params,
+                         policy.readable_fields(actor, entity), view, locale)  # fmt: skip
+    if not query.include_archived:
+        where.append(table.c.archived.is_(False))
+    if view is not None and view.where is not None:
+        where.append(view.where.to_sql(policy.sql_context(actor, entity, rt.tables, now)))
+    if query.extra_clause is not None:
+        where.append(query.extra_clause)
+    _filters(rt, scoped, query.filters)
+    if query.search:
+        where.append(search_clause(entity, table, view, scoped.readable, query.search))
+    return scoped
+
+
+def _view(entity: Entity, query: Any) -> ListView | None:
+    if query.view:
+        return entity.views.get(query.view)
+    return entity.default_view() if query.default_view else None
+
+
+def _filters(rt: Any, scoped: ScopedQuery, filters: Sequence[Any]) -> None:
+    from .queries import MAX_FILTERS, filter_clause
+
+    if len(filters) > MAX_FILTERS:
+        scoped.fail("filter", "too_many_filters", max=MAX_FILTERS)
+    for flt in filters[:MAX_FILTERS]:
+        f = scoped.entity.fields.get(flt.field)
+        if f is not None and f.sensitive and flt.op not in SENSITIVE_FILTER_OPS \
+                and flt.field in scoped.readable:  # fmt: skip
+            scoped.fail(flt.field, "sensitive_filter", field=flt.field)
+            continue
+        clause = filter_clause(rt, scoped.entity, scoped.table, flt, scoped.readable,
+                               scoped.locale, scoped.errors)  # fmt: skip
+        if clause is not None:
+            scoped.where.append(clause)
