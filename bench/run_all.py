@@ -1,6 +1,6 @@
 """Run every benchmark in this folder and summarise their figures.
 
-    python bench/run_all.py [--quick]
+    python bench/run_all.py [--quick] [NAME ...]
 
 Each ``bench/*.py`` (but this file and files starting with ``_``) is run in its own
 process, with ``--quick`` when given. A benchmark prints a readable table and, as its last
@@ -71,9 +71,12 @@ def summary(results: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="pass --quick to every benchmark")
+    parser.add_argument("names", nargs="*", help="run only these benchmarks (e.g. compile)")
     args = parser.parse_args(argv)
     results, broken = [], []
     for script in benchmarks():
+        if args.names and script.stem not in args.names:
+            continue
         result, problem = run(script, args.quick)
         if result is None:
             broken.append(f"{script.name}: {problem}")

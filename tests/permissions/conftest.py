@@ -100,3 +100,44 @@ def snapshot(app) -> Snapshot:
 def form_data(values: dict[str, Any]) -> dict[str, Any]:
     """A submitted page form: the values plus the ``_fields`` markers the page renders."""
     return {**values, "_fields": list(values)}
+
+
+def insert_row(app: Any, entity: str, owner: int | None, department: int | None,
+               **values: Any) -> int:
+    """A row written straight into the entity's table (scope tests need rows in given hands,
+    not valid business records); the status is the initial one unless given."""
+    from ruleform.platform.runtime import utcnow
+
+    st = state(app)
+    model = st.runtime.entity(entity)
+    now = utcnow()
+    row = {"created_at": now, "updated_at": now, "row_version": 1, "archived": False,
+           "rulebook_version": st.runtime.version, **values}  # fmt: skip
+    if model.owner:
+        row["owner"] = owner
+    if model.department:
+        row["department"] = department
+    if model.statuses is not None:
+        row.setdefault("status", model.statuses.initial)
+    table = st.runtime.table(model)
+    with st.engine.begin() as conn:
+        return conn.execute(table.insert().values(**row).returning(table.c.id)).scalar_one()
+
+
+@pytest.fixture
+def row(app, org):
+    """``row("ticket", "sales1", status="received")``: a row owned by that user (in their
+    department)."""
+    from ruleform.platform.auth.users import users_table
+
+    def make(entity: str, username: str | None, **values: Any) -> int:
+        owner = org.user(username) if username else None
+        department = None
+        if owner is not None:
+            users = users_table()
+            with state(app).engine.connect() as conn:
+                department = conn.execute(sa.select(users.c.department_id)
+                                          .where(users.c.id == owner)).scalar()  # fmt: skip
+        return insert_row(app, entity, owner, department, **values)
+
+    return make
