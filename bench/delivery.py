@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -191,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                   "handwritten_per_s": measure_handwritten(st, org, customer, count)}  # fmt: skip
     finally:
         st.engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
     result = report(values, args.quick, backend, count)
     print_table(result)
     print(json.dumps(result, ensure_ascii=False))

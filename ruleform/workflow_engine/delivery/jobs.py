@@ -106,18 +106,18 @@ def _plan(ctx: DeliveryContext, conn: Connection, outbox_id: int, claim: str, to
     row = _confirm(conn, outbox, outbox_id, claim, token, ctx, now)
     if row is None:
         return "stale"
-    if row["attempts"] > int(ctx.settings["DELIVERY_MAX_ATTEMPTS"]):
-        outcomes.fail(conn, outbox, outbox_id, row.get("last_error") or "too many attempts",
-                      now, token)  # fmt: skip
-        return "failed"
     existing = deliveries.find(conn, row["idempotency_key"])
     if existing is not None and existing["status"] == deliveries.SENT:
         outcomes.delivered(conn, outbox, outbox_id, now, token)
         return "already-sent"
-    if existing is not None and existing["status"] == deliveries.SENDING:
+    if existing is not None and existing["status"] == deliveries.SENDING:  # resolved always
         table = deliveries.DELIVERIES
         conn.execute(table.update().where(table.c.id == existing["id"]).values(claim=token))
         return row, _stored_outgoing(row, existing, ctx, conn), True
+    if row["attempts"] > int(ctx.settings["DELIVERY_MAX_ATTEMPTS"]):
+        outcomes.fail(conn, outbox, outbox_id, row.get("last_error") or "too many attempts",
+                      now, token)  # fmt: skip
+        return "failed"
     decision = Preparer(ctx.runtime, conn, ctx.settings).decide(row, now)
     if decision.action != "send":
         return apply_decision(conn, outbox, row, decision, now, token, counted=True)

@@ -42,6 +42,11 @@ __all__ = ["run_worker", "run_tick", "tick_loop", "background_loop", "DEFAULT_QU
 log = logging.getLogger("ruleform.delivery")
 
 DEFAULT_QUEUES = ("default", "notifications")
+#: Seconds the drain and tick threads get to finish after a stop request (then the process
+#: exits: an unfinished transaction is rolled back by the database, nothing is half-done).
+SHUTDOWN_GRACE = 3.0
+#: Seconds a running job may take to finish after SIGTERM/SIGINT before it is cut short.
+STOP_TIMEOUT = 4.0
 _MISSING_TICK_LOGGED: set[str] = set()
 
 
@@ -116,6 +121,12 @@ def _worker_class() -> type:
 
         def request_stop(self, signum: Any, frame: Any) -> None:
             self.stop_event.set()
+            # a job still running after STOP_TIMEOUT (blocked on a lock, a slow server) is
+            # cut short by a second signal — RQ's cold shutdown; delivery jobs survive that
+            # like a crash (leases, the ``sending`` record)
+            timer = threading.Timer(STOP_TIMEOUT, os.kill, (os.getpid(), signal.SIGTERM))
+            timer.daemon = True
+            timer.start()
             super().request_stop(signum, frame)
 
     return DeliveryWorker
@@ -202,8 +213,9 @@ def run_worker(app_config: dict[str, Any], redis_url: str, *, burst: bool = Fals
         return _rq_until_stopped(ctx, queues, stop)
     finally:
         stop.set()
-        for loop in loops:
-            loop.join(timeout=10)
+        deadline = time.monotonic() + SHUTDOWN_GRACE
+        for loop in loops:  # a drain batch ends within its budget; a long tick is abandoned
+            loop.join(timeout=max(0.1, deadline - time.monotonic()))
 
 
 def _watch_parent(parent: int, stop: threading.Event) -> None:
