@@ -66,6 +66,7 @@ def test_records_left_in_a_removed_status_refuse_the_plan(wf):  # noqa: F811
     assert step.kind == "map_status" and step.destructive and not step.refused
     with pytest.raises(MigrationRefused):
         mapped.check()  # destructive: needs archiving
+    assert "UPDATE e_quote SET status='declined' WHERE e_quote.status = 'expired'" in mapped.sql()
     apply_plan(wf.st.engine, mapped, archive=True)
     assert wf.record("quote", quote.id)["status"] == "declined"
     (archived,) = wf.rows(

@@ -77,7 +77,7 @@ def _step(ctx: PlanContext, entity: Entity, status: str, target: str | None) -> 
             refused=True,
             details=details,
         )
-    target_table = sa.table(table, sa.column("status"))
+    target_table = sa.table(table, sa.column("status", sa.String()))
     update = sa.update(target_table).where(target_table.c.status == status).values(status=target)
     text = render("map_status", entity_label=label, status=status, target=target, count=held)
     archive = ArchiveSpec("choice", table, entity.name, ("status",), choices=(status,))
