@@ -7,7 +7,9 @@
 * after a create: the duplicate keys, the first status period (``entered_at`` for SLA
   clocks), an ``entered:<initial>`` event, and conflict cases (R17);
 * after an update: the duplicate keys of changed fields, and a pending approval request
-  whose locked fields changed (values or supplements) is voided.
+  whose locked fields changed (values or supplements) is voided;
+* after an archive: a pending approval request of the record is voided (nobody may
+  approve a change to a record that left the lists).
 """
 
 from __future__ import annotations
@@ -67,18 +69,29 @@ class WorkflowHooks:
     ) -> None:
         refresh_keys(service.rt, service.conn, entity, record, changed)
         if entity.statuses is not None and changed:
-            _void_locked(service, entity, record, changed)
+            _void_pending(service, entity, record, changed)
+
+    def after_archive(
+        self, service: Any, entity: Entity, record: Mapping[str, Any], now: datetime
+    ) -> None:
+        if entity.statuses is not None:
+            _void_pending(service, entity, record, None)
 
 
-def _void_locked(
-    service: Any, entity: Entity, record: Mapping[str, Any], changed: set[str]
+def _void_pending(
+    service: Any, entity: Entity, record: Mapping[str, Any], changed: set[str] | None
 ) -> None:
+    """Void the record's pending request if ``changed`` touches a locked field (``None``:
+    in any case, the record was archived)."""
     from .approval_service import ApprovalService
     from .service import WorkflowService
 
     workflow = WorkflowService(service.rt, service.conn, service.actor)
     pending = workflow.pending_request(entity.name, record["id"])
     if pending is None:
+        return
+    if changed is None:
+        ApprovalService(workflow).void(pending["id"], ["archived"])
         return
     definition = Definition.from_json(pending["definition"])
     touched = sorted(f for f in changed if definition.locks(f))

@@ -157,6 +157,16 @@ def test_whoever_edited_the_locked_fields_before_submitting_may_not_approve(wf):
     assert [t["approver_id"] for t in wf.tasks(request_id)] == [wf.uid("gm")]
 
 
+def test_archiving_the_record_voids_its_pending_request(wf):  # noqa: F811
+    quote = wf.quote()
+    request_id = submit(wf, quote)
+    wf.run("admin", lambda r, w, a: r.archive("quote", quote.id, None))
+    assert wf.request(request_id)["status"] == "void"
+    assert wf.tasks(request_id)[0]["decision"] == "closed"
+    with pytest.raises(VersionConflict):
+        wf.decide("manager", request_id)
+
+
 def test_editing_a_locked_field_voids_the_request_and_other_fields_do_not(wf):  # noqa: F811
     quote = wf.quote()
     request_id = submit(wf, quote)

@@ -265,6 +265,8 @@ class RecordService:
         now = utcnow()
         self._write_row(entity, stored, {"archived": True, "archived_at": now}, now)
         self._history(entity, stored["id"], "archive", {"archived": [False, True]}, now)
+        for hook in _hooks():
+            hook.after_archive(self, entity, stored, now)
 
     def form_state(self, entity_name: str, payload: Mapping[str, Any],
                    record_id: Any = None) -> dict[str, dict[str, bool]]:  # fmt: skip
