@@ -117,7 +117,7 @@ def app(database_url, tmp_path):
     from ruleform.platform.app import create_app, state
 
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
-                      "TESTING": True, "WTF_CSRF_ENABLED": False,
+                      "TESTING": True, "WTF_CSRF_ENABLED": False, "RULEBOOK_CHECK_SECONDS": 0,
                       "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False})
     yield app
     state(app).engine.dispose()

@@ -29,16 +29,25 @@ def _pytest(args: list[str], env: dict[str, str]) -> int:
     return subprocess.call(command, env=env)
 
 
+def _parallel() -> list[str]:
+    """``-n N`` for pytest-xdist: one worker per core, at most 4 (``RULEFORM_TEST_WORKERS``
+    overrides; 0 runs in one process). Each worker has its own databases and Redis queues."""
+    wanted = os.environ.get("RULEFORM_TEST_WORKERS")
+    workers = int(wanted) if wanted else min(4, len(os.sched_getaffinity(0)))
+    return ["-n", str(workers)] if workers > 1 else []
+
+
 def main() -> int:
     env = dict(os.environ)
+    parallel = _parallel()
     postgres, redis = _answers(5432), _answers(6379)
     if postgres:
         env.setdefault("RULEFORM_REQUIRE_POSTGRES", "1")
     print(f"test backends: SQLite + embedded Redis; PostgreSQL {'yes' if postgres else 'no'}; "
           f"Redis server {'yes' if redis else 'no'}", flush=True)
-    status = _pytest(["-p", "no:cacheprovider", *sys.argv[1:]], {**env, "RULEFORM_TEST_BACKEND": "sqlite"})
+    status = _pytest(["-p", "no:cacheprovider", *parallel, *sys.argv[1:]], {**env, "RULEFORM_TEST_BACKEND": "sqlite"})
     if status == 0 and postgres and redis:
-        status = _pytest(["-p", "no:cacheprovider", "-m", "app", *sys.argv[1:]],
+        status = _pytest(["-p", "no:cacheprovider", *parallel, "-m", "app", *sys.argv[1:]],
                          {**env, "RULEFORM_TEST_BACKEND": "postgres"})
         status = 0 if status == 5 else status  # 5: no app tests selected
     elif not (postgres and redis):

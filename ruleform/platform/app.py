@@ -25,6 +25,7 @@ __all__ = ["create_app", "RuleformState", "state"]
 #: Feature modules that plug into the app; each has ``init_app(app)``. Missing ones are
 #: skipped so the core can start while features are being built.
 FEATURES = (
+    "ruleform.platform.version_follower",
     "ruleform.platform.i18n",
     "ruleform.platform.auth",
     "ruleform.blueprints.errors",

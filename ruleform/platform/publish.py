@@ -13,8 +13,9 @@ and on SQLite too once ``sqlite3`` stops committing before DDL):
 4. apply the steps (archiving first where asked), then ``save_version`` + ``activate``.
 
 A failure at any point rolls back the schema change *and* the version row, so the active
-version always describes the tables in place. Running servers keep the runtime they
-started with; they pick the new version up when restarted (the admin UI will swap it live).
+version always describes the tables in place. Running servers notice the new active
+version within ``RULEBOOK_CHECK_SECONDS`` (``platform/version_follower.py``) and workers on
+their next job.
 
 This module sits beside ``bootstrap`` (it uses ``compile_stored``); no Flask.
 """

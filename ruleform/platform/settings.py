@@ -38,7 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_ALERT_ROWS": 1000,  # R47: an export of more rows alerts the administrators
     "VIEW_ALERT_RECORDS": 500,  # R47: more records seen by one user within an hour alerts
     "DEMO": False,
-    "SCHEDULER_IN_PROCESS": False,  # never in gunicorn workers; `ruleform worker` runs it
+    "SCHEDULER_IN_PROCESS": False,
+    "RULEBOOK_CHECK_SECONDS": 5,  # how soon a server process serves a newly published version  # never in gunicorn workers; `ruleform worker` runs it
 }
 
 

@@ -300,3 +300,30 @@ def test_removing_a_status_records_hold_needs_a_move_and_archive(run, engine, or
 def test_move_status_must_name_entity_old_and_new(run):
     with pytest.raises(UsageError, match="ENTITY.OLD_STATUS=NEW_STATUS"):
         run("migrate", "--rulebook", CRM, "--move-status", "on_hold")
+
+
+def test_a_running_server_serves_a_newly_published_version_without_a_restart(
+    database_url, tmp_path, org, with_linkedin
+):
+    """The admin publishes a new field while the server runs: the next requests (after
+    ``RULEBOOK_CHECK_SECONDS``) show it on the form and accept it in the API."""
+    import time
+
+    from ruleform.platform import publish
+    from ruleform.platform.app import create_app, state
+    from ruleform.platform.auth.tokens import create_token
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
+                      "TESTING": True, "RULEBOOK_CHECK_SECONDS": 0.05})
+    st = state(app)
+    with st.engine.begin() as conn:
+        token = create_token(conn, org.user("sales1"), "follower test").token
+    headers = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    assert "linkedin" not in client.get("/api/v1/openapi.json", headers=headers).get_data(True)
+    publish.publish_rulebook(st.engine, with_linkedin)
+    time.sleep(0.1)
+    client.get("/api/v1/openapi.json", headers=headers)  # this request notices the new version
+    assert st.runtime.version == 2
+    assert "linkedin" in client.get("/api/v1/openapi.json", headers=headers).get_data(True)
+    st.engine.dispose()

@@ -27,6 +27,7 @@ from .tables import build_entity_table, build_metadata, table_fingerprint
 from .versions import (
     RulebookVersion,
     activate,
+    active_number,
     active_version,
     list_versions,
     load_version,
@@ -56,6 +57,7 @@ __all__ = [
     "RulebookVersion",
     "save_version",
     "load_version",
+    "active_number",
     "active_version",
     "list_versions",
     "activate",

@@ -27,6 +27,7 @@ __all__ = [
     "save_version",
     "load_version",
     "active_version",
+    "active_number",
     "list_versions",
     "activate",
 ]
@@ -106,6 +107,12 @@ def active_version(connection: Connection) -> RulebookVersion | None:
     query = sa.select(_versions).where(_versions.c.is_active == sa.true())
     row = connection.execute(query).first()
     return _from_row(row) if row is not None else None
+
+
+def active_number(connection: Connection) -> int | None:
+    """The number of the active version (one small query), or None before the first."""
+    query = sa.select(_versions.c.number).where(_versions.c.is_active == sa.true())
+    return connection.execute(query).scalar()
 
 
 def list_versions(connection: Connection) -> list[RulebookVersion]:

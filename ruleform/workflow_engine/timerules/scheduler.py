@@ -185,8 +185,9 @@ def runtime_for(engine: Engine) -> Any:
 
 def active_number(conn: Connection) -> int | None:
     """The number of the active rulebook version (one small query)."""
-    versions = sa.table("rulebook_versions", sa.column("number"), sa.column("is_active"))
-    return conn.execute(sa.select(versions.c.number).where(versions.c.is_active == sa.true())).scalar()
+    from ...platform.storage.versions import active_number as number
+
+    return number(conn)
 
 
 def _process_engine() -> Engine:
