@@ -79,3 +79,16 @@ def test_form_state_reports_only_readable_fields(make_app):
     app, pages = make_app(rulebook)
     state = pages.client("sales2").post("/thing/form-state", data={}).json
     assert "secret" not in state and "name" in state
+
+
+def test_a_section_hidden_by_its_own_condition_hides_its_fields(make_app):
+    rulebook = kitchen()
+    rulebook["entities"]["thing"]["layout"]["more"]["visible_when"] = "active = true"
+    app, pages = make_app(rulebook)
+    client = pages.client("sales2")
+    inactive = client.post("/thing/form-state", data={"active": "", "_fields": ["active"]}).json
+    assert inactive["due"]["visible"] is False and inactive["secret"]["visible"] is False
+    assert inactive["lost_reason"]["visible"] is False  # its own visible_when, as before
+    assert inactive["name"]["visible"] is True  # another section
+    active = client.post("/thing/form-state", data={"active": "y", "_fields": ["active"]}).json
+    assert active["due"]["visible"] is True and active["secret"]["visible"] is True

@@ -201,11 +201,20 @@ def _conditional_rules(entity: Entity, record: dict[str, Any], stored: Mapping |
 def form_state(entity: Entity, record: Mapping[str, Any], ctx: Any) -> dict[str, dict[str, bool]]:
     """For each field: is it visible, required and editable for this record right now?
 
+    A field is hidden by its own ``visible_when`` or by its section's.
+
     The browser asks the server for this as the user types (one evaluator, no drift).
     """
+    hidden_by_section = {
+        name
+        for section in entity.sections
+        if section.visible_when is not None and not section.visible_when.evaluate(record, ctx)
+        for name in section.fields
+    }
     state = {}
     for name, f in entity.fields.items():
-        visible = f.visible_when is None or bool(f.visible_when.evaluate(record, ctx))
+        visible = name not in hidden_by_section and (
+            f.visible_when is None or bool(f.visible_when.evaluate(record, ctx)))
         required = f.required or (f.required_when is not None
                                   and bool(f.required_when.evaluate(record, ctx)))  # fmt: skip
         editable = not f.read_only and (f.editable_when is None
