@@ -13,7 +13,9 @@ due records, then the candidates are checked exactly in Python with ``calendar.a
 * minutes, hours, working hours: ``calendar.subtract(now, offset)`` is exact —
   working time between ``x`` and ``now`` only shrinks as ``x`` grows, and the walk back
   returns the latest ``x`` with exactly ``offset`` of working time before ``now``;
-* days, weeks: the same, plus 3 hours for a DST change in between;
+* days, weeks: the same — exact while the zone's UTC offset is the same within 3 hours
+  of both ends (always in zones without DST, such as Asia/Shanghai); near a DST change,
+  plus 3 hours;
 * working days: ``subtract`` is monotone but not the inverse of ``add`` for values on
   non-working days ("1 working day after Saturday 10:00" is Monday 10:00, while "1 working
   day before Monday 10:00" is Friday 10:00), so the bound is extended to the start of the
@@ -84,10 +86,21 @@ def lower_bound(calendars: Iterable[BusinessCalendar], moment: datetime,
     return lowest - (_WORKING_SLACK if duration.working else _DST_SLACK)
 
 
+def _offset_moves(cal: BusinessCalendar, *moments: datetime) -> bool:
+    """Does the zone's UTC offset change within 3 hours of any of ``moments``?
+
+    If not, "``x`` + N days (local wall clock) ≤ now" is exactly ``x ≤ now - N days`` for
+    every ``x`` near the bound: both ends are read with the same offset.
+    """
+    offsets = {(m + d).astimezone(cal.zone).utcoffset() for m in moments
+               for d in (-_DST_SLACK, timedelta(0), _DST_SLACK)}  # fmt: skip
+    return len(offsets) > 1
+
+
 def _loose(cal: BusinessCalendar, now: datetime, duration: Duration) -> datetime:
     bound = cal.subtract(now, duration)
     if duration.unit in ("days", "weeks"):
-        return bound + _DST_SLACK
+        return bound + _DST_SLACK if _offset_moves(cal, bound, now) else bound
     if duration.unit != "working_days":
         return bound
     day = bound.astimezone(cal.zone).date() + timedelta(days=1)

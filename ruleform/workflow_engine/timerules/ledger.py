@@ -40,13 +40,21 @@ def insert_once(conn: Connection, table: sa.Table, values: Mapping[str, Any]) ->
 
 
 def drop_fired(conn: Connection, table: sa.Table, rule: str, dues: Sequence[Due]) -> list[Due]:
-    """The occurrences that have no marker yet (one query per 500 records)."""
+    """The occurrences that have no marker yet: one query on PostgreSQL (the ids as one
+    array parameter — binding hundreds of separate ones costs more than the query), one
+    per 500 records on SQLite."""
     ids = sorted({d.record_id for d in dues})
+    if not ids:
+        return list(dues)
+    marked = (table.c.rule == rule, table.c.channel == MARKER)
+    if conn.dialect.name == "postgresql":
+        wanted = sa.bindparam("rf_ids", ids, type_=postgresql.ARRAY(sa.BigInteger))
+        chunks = [table.c.record_id == sa.any_(wanted)]
+    else:
+        chunks = [table.c.record_id.in_(ids[i:i + _CHUNK]) for i in range(0, len(ids), _CHUNK)]
     done: set[tuple[int, str]] = set()
-    for i in range(0, len(ids), _CHUNK):
-        query = sa.select(table.c.record_id, table.c.occurrence).where(
-            table.c.rule == rule, table.c.channel == MARKER,
-            table.c.record_id.in_(ids[i:i + _CHUNK]))  # fmt: skip
+    for chunk in chunks:
+        query = sa.select(table.c.record_id, table.c.occurrence).where(*marked, chunk)
         done.update((r.record_id, r.occurrence) for r in conn.execute(query))
     return [d for d in dues if (d.record_id, d.occurrence) not in done]
 

@@ -45,7 +45,8 @@ from .plan import Canary, Firing, plan_firing
 from .recipients import Directory
 from .rollout import RuleState, alert_admins, check_caps, load_states, pause
 
-__all__ = ["tick", "run_rule", "TickReport", "RuleReport", "kill_switch", "BATCH", "MAX_ROWS"]
+__all__ = ["tick", "run_rule", "due_now", "TickReport", "RuleReport", "kill_switch", "BATCH",
+           "MAX_ROWS"]
 
 log = logging.getLogger("ruleform.timerules")
 
@@ -202,13 +203,9 @@ def _evaluate(runtime: Any, engine: Engine, rule: TimeRule, state: RuleState, no
     key, ledger = rule_key(rule), runtime.system_table("rule_firings")
     sweep = build_sweep(Window(runtime, rule, now, state.watermark, calendars, directory))
     with reading(engine) as conn:
-        statement = sweep.statement()
-        rows = [] if statement is None else \
-            conn.execute(statement.limit(MAX_ROWS)).mappings().all()  # fmt: skip
-        dues = drop_fired(conn, ledger, key, sweep.finish(conn, rows))
+        report.scanned, dues = due_now(conn, sweep, ledger, key)
         sent_today = sent_since(conn, ledger, key, _day_start(now, calendars))
     dues = apply_late_policy(rule, dues, now)
-    report.scanned = len(rows)
     report.matched = sum(1 for d in dues if d.status == "fire")
     report.skipped_late = sum(1 for d in dues if d.status != "fire")
     if not dues:
@@ -238,6 +235,14 @@ def _evaluate(runtime: Any, engine: Engine, rule: TimeRule, state: RuleState, no
     report.sent, report.dry_run, report.errors = writer.sent, writer.dry, writer.errors
     if writer.problems:
         report.message = "; ".join(writer.problems)[:2000]
+
+
+def due_now(conn: Connection, sweep: Any, ledger: sa.Table, key: str) -> tuple[int, list[Due]]:
+    """The sweep's one query (at most ``MAX_ROWS``), the exact checks of its candidates, and
+    the occurrences already in the ledger dropped: (rows the query returned, dues)."""
+    statement = sweep.statement()
+    rows = [] if statement is None else conn.execute(statement.limit(MAX_ROWS)).mappings().all()
+    return len(rows), drop_fired(conn, ledger, key, sweep.finish(conn, rows))
 
 
 def _recheck(sweep: Any, conn: Connection, batch: list[Firing]) -> list[Firing]:
