@@ -231,6 +231,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page.related_title": "Related records",
         "page.none": "None",
         "page.approvals": "Approvals",
+        "page.tasks": "My tasks",
+        "page.inbox": "Inbox",
+        "page.admin_time_rules": "Time rules and health",
+        "page.admin_outbox": "Outbox",
+        "page.admin_sandbox": "Sandbox",
         "page.initial_values": "{count} initial values",
     },
     "zh-CN": {
@@ -448,6 +453,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page.related_title": "相关记录",
         "page.none": "无",
         "page.approvals": "审批",
+        "page.tasks": "我的任务",
+        "page.inbox": "站内信",
+        "page.admin_time_rules": "时间规则与运行状况",
+        "page.admin_outbox": "发件箱",
+        "page.admin_sandbox": "沙箱",
         "page.initial_values": "{count} 项初始值",
     },
 }

@@ -19,8 +19,9 @@ def _login(client, username: str) -> None:
 
 
 def _orders(rules, count: int) -> None:
-    customer = rules.customer("2026-01-05 10:00", consent_given=True, consent_on="2026-01-02",
-                              consent_purposes=["service"], retention_until="2029-01-01")  # fmt: skip
+    customer = rules.customer("2026-01-05 10:00", consent_given=True,
+                              consent_on="2026-01-02", consent_purposes=["service"],
+                              retention_until="2029-01-01")  # fmt: skip
     for i in range(count):
         rules.create("admin", "sales_order", {
             "order_no": f"SO-{i}", "source_system": "manual", "customer": customer,
@@ -56,7 +57,8 @@ def test_admin_page_shows_dry_run_results_and_changes_the_rollout(rules, client)
         "/admin/time-rules/sales_order.satisfaction_survey").get_data(as_text=True)
     assert client.get("/admin/time-rules/no.such_rule").status_code == 404
     api = client.get("/api/v1/time-rules").get_json()
-    assert {r["rule"]: r["rollout"] for r in api["rules"]}["sales_order.satisfaction_survey"] == "paused"
+    rollouts = {r["rule"]: r["rollout"] for r in api["rules"]}
+    assert rollouts["sales_order.satisfaction_survey"] == "paused"
 
 
 def test_admin_actions_need_the_csrf_token(database_url, tmp_path, rules):
@@ -105,3 +107,27 @@ def test_my_tasks_page_and_api(rules, client):
     assert done.get_json()["data"]["status"] == "done"
     client.post(f"/tasks/{task['id']}/done", data={"state": "open"})
     assert rules.tasks("customer.stale_customer")[0]["status"] == "open"
+
+
+ADMIN_PAGES = {"/admin/time-rules": "时间规则与运行状况", "/admin/outbox": "发件箱",
+               "/admin/sandbox": "沙箱"}  # fmt: skip
+WORK_PAGES = {"/tasks": "我的任务", "/inbox": "站内信"}
+
+
+def test_navigation_links_to_the_time_rule_and_delivery_pages(client):
+    """Everyone reaches my tasks and the inbox from the sidebar; only administrators see
+    the time rules (their health page), outbox and sandbox in the user menu."""
+    _login(client, "admin")
+    page = client.get("/tasks").get_data(as_text=True)
+    for path, text in {**ADMIN_PAGES, **WORK_PAGES}.items():
+        assert f'href="{path}"' in page and text in page, path
+        assert client.get(path).status_code == 200, path
+    client.post("/logout")
+    _login(client, "sales1")
+    page = client.get("/tasks").get_data(as_text=True)
+    for path, text in WORK_PAGES.items():
+        assert f'href="{path}"' in page and text in page, path
+        assert client.get(path).status_code == 200, path
+    for path, text in ADMIN_PAGES.items():
+        assert f'href="{path}"' not in page and text not in page, path
+        assert client.get(path).status_code == 403, path

@@ -18,10 +18,14 @@ from ...platform.web import current_actor, current_runtime
 
 __all__ = ["Chrome", "path_exists", "login_url"]
 
+#: Administrators' pages in the user menu when they exist (path, message code). The time
+#: rules page is also their health page (rules whose last success is overdue, last tick).
 ADMIN_LINKS = (("/admin/users", "page.admin_users"), ("/admin/read-audit", "access.read_audit"),
-               ("/admin/why", "access.why"))
-#: Pages of other features listed above the entities when they exist (path, message code).
-WORK_LINKS = (("/approvals", "page.approvals"),)
+               ("/admin/why", "access.why"), ("/admin/time-rules", "page.admin_time_rules"),
+               ("/admin/outbox", "page.admin_outbox"), ("/admin/sandbox", "page.admin_sandbox"))
+#: Pages of other features listed above the entities when they exist (path, message code);
+#: every signed-in user may open them.
+WORK_LINKS = (("/approvals", "page.approvals"), ("/tasks", "page.tasks"), ("/inbox", "page.inbox"))
 #: Start pages (R30) that are not entities, and the page each means.
 START_PAGES = {"inbox": "/approvals"}
 
