@@ -4,13 +4,17 @@ Pages, the API, exports, related lists, counts, history and notifications ask th
 questions: may this actor do ACTION on ENTITY, which rows (a SQL clause, never a Python
 filter after loading), which fields may they read and write, which transitions.
 
-A user with several roles gets the union of their roles' rights. Field access is the
-union over the roles that grant the action (documented in docs/permissions.md).
+A user with several roles gets the union of their roles' rights. Field access for reading
+and lists is the union over the roles that grant the action (documented in
+docs/permissions.md); on one record, the fields a user may *write* and the transitions
+they may take come only from the roles whose scope holds that record (``roles_reaching``).
+A list view whose condition reads a field hidden from the actor, and a related list
+through a hidden link field, do not exist for them (``usable_views``, ``related_lists``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +22,9 @@ import sqlalchemy as sa
 
 from ..metadata.build_fields import SYSTEM_COLUMNS
 from ..metadata.conditions import SqlContext
-from ..metadata.model import Entity, Permission, Rulebook
+from ..metadata.model import Entity, ListView, Permission, Relation, Rulebook
 from .actors import Actor
-from .policy_scopes import BoundScope, ScopeCompiler
+from .policy_scopes import BoundScope, ScopeCompiler, condition_fields
 
 __all__ = ["Policy", "Decision", "BoundScope", "ALWAYS_READABLE"]
 
@@ -43,6 +47,7 @@ class Policy:
     def __init__(self, rulebook: Rulebook, calendar: Any = None):
         self.rulebook = rulebook
         self._scopes = ScopeCompiler(rulebook, calendar)
+        self._views: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
 
     # --- actions ----------------------------------------------------------------------
 
@@ -59,15 +64,42 @@ class Policy:
 
     def can_transition(self, actor: Actor, entity: Entity, transition: str) -> bool:
         """Does one of the actor's roles hold the right to take ``transition``?"""
-        if actor.is_system:
-            return True
+        return actor.is_system or bool(self.transition_holders(actor, entity, transition))
+
+    def transition_holders(self, actor: Actor, entity: Entity, transition: str) -> frozenset[str]:
+        """The actor's roles that hold the right to take ``transition`` (on their rows)."""
         t = entity.transitions.get(transition)
         if t is None:
-            return False
-        holders = [p for p in self.permissions(actor, entity) if transition in p.transitions]
-        if t.roles:
-            holders = [p for p in holders if p.role in t.roles]
-        return bool(holders)
+            return frozenset()
+        holders = {p.role for p in self.permissions(actor, entity) if transition in p.transitions}
+        return frozenset(holders & set(t.roles) if t.roles else holders)
+
+    def roles_reaching(self, conn: Any, actor: Actor, entity: Entity, tables: dict[str, sa.Table],
+                       record_id: int, action: str = "read",
+                       among: frozenset[str] | None = None) -> frozenset[str]:  # fmt: skip
+        """The actor's roles granting ``action`` whose row scope holds the record (one
+        query). A user's rights are the union of their roles' rights *each on its own rows*:
+        a transition or a writable field of one role does not reach rows only another role's
+        scope holds."""
+        if actor.is_system:
+            return actor.roles
+        roles = sorted(p.role for p in self.permissions(actor, entity, action)
+                       if among is None or p.role in among)  # fmt: skip
+        if not roles:
+            return frozenset()
+        columns, params = [], {}
+        for i, role in enumerate(roles):
+            scope = self.scope(self.narrowed(actor, frozenset({role})), entity, tables, action)
+            columns.append(sa.case((scope.clause, 1), else_=0).label(f"r{i}"))
+            params.update(scope.params)
+        table = tables[entity.name]
+        row = conn.execute(sa.select(*columns).where(table.c.id == record_id), params).first()
+        return frozenset(r for i, r in enumerate(roles) if row is not None and row[i])
+
+    @staticmethod
+    def narrowed(actor: Actor, roles: frozenset[str]) -> Actor:
+        """The actor holding only ``roles`` (for asking what those roles allow)."""
+        return actor if actor.is_system else replace(actor, roles=frozenset(roles))
 
     def visible_entities(self, actor: Actor) -> list[Entity]:
         """Entities the actor may read (for navigation)."""
@@ -100,6 +132,45 @@ class Policy:
         return self._scopes.sql_context(actor.user_context(), entity, tables[entity.name], tables,
                                         now or _utcnow(), ())  # fmt: skip
 
+    # --- conditions, views and related lists -------------------------------------------
+
+    def condition_readable(self, actor: Actor, entity: Entity, condition: Any) -> bool:
+        """May the actor read every field ``condition`` (on ``entity``) reads — its own,
+        those reached through references and those counted? A list filtered by a field the
+        actor may not read tells them its values: such a condition is an oracle."""
+        if actor.is_system:
+            return True
+        for name, field in condition_fields(entity.name, condition.ast):
+            target = self.rulebook.entities.get(name)
+            if target is None or not self.can(actor, target, "read") \
+                    or field not in self.readable_fields(actor, target):  # fmt: skip
+                return False
+        return True
+
+    def usable_views(self, actor: Actor, entity: Entity) -> dict[str, ListView]:
+        """The list views of ``entity`` whose condition the actor may read (the others are
+        refused like unknown views: they would filter by fields hidden from the actor)."""
+        key = (entity.name, actor.roles if not actor.is_system else frozenset({"\0system"}))
+        names = self._views.get(key)
+        if names is None:
+            names = frozenset(
+                n for n, v in entity.views.items()
+                if v.where is None or self.condition_readable(actor, entity, v.where))  # fmt: skip
+            self._views[key] = names
+        return {n: v for n, v in entity.views.items() if n in names}
+
+    def related_lists(self, actor: Actor, entity: Entity) -> list[Relation]:
+        """The related lists of ``entity`` the actor may see: the related entity readable
+        *and* its link field readable — listing the records that link to this one filters
+        by that field, which would otherwise reveal it."""
+        shown = []
+        for relation in entity.related:
+            child = self.rulebook.entities.get(relation.entity)
+            if child is not None and self.can(actor, child, "read") \
+                    and relation.field in self.readable_fields(actor, child):  # fmt: skip
+                shown.append(relation)
+        return shown
+
     # --- explaining --------------------------------------------------------------------
 
     def explain(self, actor: Actor, entity: Entity, record_id: int, field: str | None = None, *,
@@ -119,6 +190,19 @@ class Policy:
             return frozenset(names | set(SYSTEM_COLUMNS))
         readable = {f for p in self.permissions(actor, entity, "read") for f in names if p.read.allows(f)}
         return frozenset(readable | ALWAYS_READABLE)
+
+    def record_fields(self, conn: Any, actor: Actor, entity: Entity, tables: dict[str, sa.Table],
+                      record_id: int, now: datetime | None = None) -> frozenset[str]:  # fmt: skip
+        """The fields of one record the actor may read: :meth:`readable_fields` when the row
+        is in their read scope, only ``id`` when it is not (messages and task titles about a
+        record someone may not see name nothing of it)."""
+        if actor.is_system:
+            return self.readable_fields(actor, entity)
+        scope = self.scope(actor, entity, tables, "read", now)
+        table = tables[entity.name]
+        found = conn.execute(sa.select(sa.literal(1)).where(table.c.id == record_id, scope.clause),
+                             scope.params).first()  # fmt: skip
+        return self.readable_fields(actor, entity) if found is not None else frozenset({"id"})
 
     def writable_fields(self, actor: Actor, entity: Entity, action: str = "update") -> frozenset[str]:
         """Fields the actor may write when doing ``action`` (create or update)."""

@@ -33,7 +33,7 @@ from ..metadata.conditions import ast as a
 from ..metadata.model import Entity, Permission, Rulebook
 from .actors import Actor
 
-__all__ = ["BoundScope", "ScopeCompiler", "request_values"]
+__all__ = ["BoundScope", "ScopeCompiler", "request_values", "condition_fields"]
 
 _SENTINEL = -(2**62)  # ids no record, user or department ever has
 _USER, _DEPT = _SENTINEL - 1, _SENTINEL - 2
@@ -159,6 +159,30 @@ class ScopeCompiler:
 
         return c.SqlContext(view, entity.name, now, self.rulebook.timezone, self.calendar, user,
                             row_filter=row_filter)  # fmt: skip
+
+
+def condition_fields(entity: str, node: a.Node) -> frozenset[tuple[str, str]]:
+    """Every ``(entity, field)`` a typed condition on ``entity`` reads: its own fields, the
+    reference and the field reached through it (``customer.level``), and inside
+    ``count(e where …)`` the link field and the fields of ``e`` the inner condition reads."""
+    found: set[tuple[str, str]] = set()
+    stack = [(node, entity)]
+    while stack:
+        current, name = stack.pop()
+        if isinstance(current, a.Field):
+            found.add((name, current.name))
+        elif isinstance(current, a.Traverse):
+            found.update({(name, current.ref), (current.target, current.name)})
+        elif isinstance(current, a.Changed):
+            found.add((name, current.field))
+        elif isinstance(current, a.Count):
+            if current.fk:
+                found.add((current.entity, current.fk))
+            if current.where is not None:
+                stack.append((current.where, current.entity))
+            continue
+        stack.extend((child, name) for child in a.children(current))
+    return frozenset(found)
 
 
 def _time_dependence(perms: list[Permission]) -> str | None:

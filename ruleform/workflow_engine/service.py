@@ -183,10 +183,25 @@ class WorkflowService:
     def situation(
         self, entity: Entity, record: Mapping[str, Any], ctx: EvalContext, pending: bool
     ) -> Situation:
-        permitted = frozenset(
-            n for n in entity.transitions if self.policy.can_transition(self.actor, entity, n)
-        )
-        return Situation(record, permitted, ctx, self.locale, pending, self.rt.rulebook.roles)
+        return Situation(
+            record, self.permitted(entity, record), ctx, self.locale, pending,
+            self.rt.rulebook.roles,
+        )  # fmt: skip
+
+    def permitted(self, entity: Entity, record: Mapping[str, Any]) -> frozenset[str]:
+        """Transitions a role of the actor holds *and* whose scope holds this record (a right
+        of one role does not reach rows only another role reads)."""
+        if self.actor.is_system:
+            return frozenset(entity.transitions)
+        holders = {n: self.policy.transition_holders(self.actor, entity, n)
+                   for n in entity.transitions}  # fmt: skip
+        if not any(holders.values()):
+            return frozenset()
+        if record.get("id") is None:  # a record not stored yet (demo seeding): role rights only
+            return frozenset(n for n, roles in holders.items() if roles)
+        reach = self.policy.roles_reaching(self.conn, self.actor, entity, self.rt.tables,
+                                           record["id"], "read")  # fmt: skip
+        return frozenset(n for n, roles in holders.items() if roles & reach)
 
     def options(self, entity_name: str, record_id: Any) -> tuple[dict[str, Any], list[Option]]:
         """The record and the transitions leaving its status, each allowed or with reasons."""
@@ -218,7 +233,7 @@ class WorkflowService:
         if t is None:
             raise NotFound(name)
         stored = self.load(entity, record_id, lock=True)
-        if not self.policy.can_transition(self.actor, entity, name):
+        if name not in self.permitted(entity, stored):
             raise PermissionDenied(name)
         self._check_version(stored, expected_version)
         values, comment, reason = self._parse(entity, t, payload, comment, reason)

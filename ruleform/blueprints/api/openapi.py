@@ -245,10 +245,8 @@ def _register(spec: APISpec, entity: Entity, s: EntitySchemas, locale: str) -> N
 
 def _add_related(spec: APISpec, rt: Runtime, entity: Entity, actor: Actor, tag: str) -> None:
     by_child: dict[str, list[str]] = {}
-    for relation in entity.related:
-        child = rt.rulebook.entities.get(relation.entity)
-        if child is not None and rt.policy.can(actor, child, "read"):
-            by_child.setdefault(child.name, []).append(relation.field)
+    for relation in rt.policy.related_lists(actor, entity):
+        by_child.setdefault(relation.entity, []).append(relation.field)
     for child, via in by_child.items():
         params = _list_parameters(rt.entity(child))
         params.append({"name": "via", "in": "query", "required": len(via) > 1,
@@ -334,7 +332,8 @@ def _entity_parameters(spec: APISpec, rt: Runtime, entity: Entity, actor: Actor)
         "Sortable: " + ", ".join(sortable),
     })  # fmt: skip
     spec.components.parameter(f"{entity.name}.view", "query", {
-        "name": "view", "schema": {"type": "string", "enum": list(entity.views)},
+        "name": "view", "schema": {"type": "string",
+                                   "enum": list(rt.policy.usable_views(actor, entity))},
         "description": "A list view of the rulebook: its filter, columns, sort and search fields",
     })  # fmt: skip
 

@@ -160,11 +160,13 @@ class RecordAPI(MethodView):
 
 
 def related_list(entity: str, record_id: int, related: str) -> Any:
-    """Records of ``related`` that link to this record (the related entity's rules apply)."""
+    """Records of ``related`` that link to this record (the related entity's rules apply;
+    a link field the actor may not read makes the list unknown: it would reveal it)."""
     with reading() as service:
         parent = service.entity(entity)
         child = service.entity(related)
-        relations = [r for r in parent.related if r.entity == child.name]
+        relations = [r for r in service.policy.related_lists(service.actor, parent)
+                     if r.entity == child.name]  # fmt: skip
         if not relations:
             raise NotFound(related)
         relation = _pick_relation(relations, request.args.get("via"))

@@ -136,8 +136,11 @@ def _date_range(spec: FilterSpec, kind: str | None) -> list[Filter]:
 
 
 def parse_listing(service: RecordService, entity: Entity, args: MultiDict, locale: str) -> Listing:
-    """The listing the query string asks for (an unknown view falls back to the default)."""
-    view = entity.views.get(args.get("view", "")) or entity.default_view()
+    """The listing the query string asks for (an unknown view — or one filtering by fields
+    hidden from the actor — falls back to the default)."""
+    usable = service.policy.usable_views(service.actor, entity)
+    default = entity.default_view()
+    view = usable.get(args.get("view", "")) or (usable.get(default.name) if default else None)
     readable = service.policy.readable_fields(service.actor, entity)
     specs = []
     for name in (view.filters if view else ()):

@@ -101,7 +101,7 @@ def _meta(entity: Entity, view: RecordView, lookups: Lookups) -> list[tuple[str,
 def _related(service: RecordService, entity: Entity, view: RecordView,
              lookups: Lookups) -> list[Related]:  # fmt: skip
     result = []
-    for relation in entity.related:
+    for relation in service.policy.related_lists(service.actor, entity):
         related = _related_list(service, relation, view.id, lookups)
         if related is not None:
             result.append(related)
@@ -110,12 +110,8 @@ def _related(service: RecordService, entity: Entity, view: RecordView,
 
 def _related_list(service: RecordService, relation: Relation, record_id: int,
                   lookups: Lookups) -> Related | None:  # fmt: skip
-    target = service.rt.rulebook.entities.get(relation.entity)
-    if target is None or not service.policy.can(service.actor, target, "read"):
-        return None
+    target = service.rt.entity(relation.entity)  # readable, with its link field (policy)
     readable = service.policy.readable_fields(service.actor, target)
-    if relation.field not in readable:
-        return None  # filtering on a field the actor may not read would reveal it
     view = target.default_view()
     wanted = [c for c in (view.columns if view else (target.title_field,))
               if c != relation.field and c in readable] or [target.title_field]  # fmt: skip

@@ -52,7 +52,8 @@ def _card(runtime: Any, actor: Any, entity: Entity) -> dict[str, Any]:
     return {
         "name": entity.name,
         "label": label(entity.plural, "") or label(entity.label, entity.name),
-        "views": [(v.name, label(v.label, v.name)) for v in entity.views.values()],
+        "views": [(v.name, label(v.label, v.name))
+                  for v in runtime.policy.usable_views(actor, entity).values()],  # fmt: skip
         "can_create": runtime.policy.can(actor, entity, "create"),
     }
 
@@ -93,6 +94,7 @@ def list_records(entity: str) -> Any:
         columns = [_column(ent, c, listing, readable) for c in shown]
         return render("pages/list.html", 422 if errors else 200, entity=ent, listing=listing,
                       page=page, rows=rows, columns=columns, errors=errors,
+                      views=list(service.policy.usable_views(service.actor, ent).values()),
                       can_create=may(service, ent, "create"), cap=count_cap(),
                       can_export=may(service, ent, "export"),
                       can_transfer=ent.owner and service.policy.may_assign_owner(

@@ -217,18 +217,18 @@ def search_clause(entity: Entity, table: sa.Table, view: Any, readable: frozense
 
 def _sort_keys(entity: Entity, view: Any, query: ListQuery, readable: frozenset[str],
                locale: str, errors: dict[str, list[str]]) -> list[SortKey]:  # fmt: skip
-    keys = list(query.sort if query.sort is not None else (view.sort if view else ()))
-    keys = keys or [SortKey("updated_at", True)]
+    asked = query.sort is not None
+    keys = list(query.sort if asked else (view.sort if view else ()))
     good = []
     for key in keys[:3]:
         f = entity.fields.get(key.field)
         sortable = key.field in readable and (key.field in _SYSTEM_TYPES or (
             f is not None and f.type not in ("tags", "multi_choice", "text") and not f.sensitive))  # fmt: skip
-        if not sortable:
-            errors.setdefault("sort", []).append(message("invalid_sort", locale, field=key.field))
-        else:
+        if sortable:
             good.append(key)
-    return good
+        elif asked:  # a view's own order by a field hidden from the actor is left out
+            errors.setdefault("sort", []).append(message("invalid_sort", locale, field=key.field))
+    return good or ([] if asked and keys else [SortKey("updated_at", True)])
 
 
 def _order_by(table: sa.Table, sort: list[SortKey]) -> list[Any]:

@@ -11,7 +11,8 @@ Rules every shape inherits from here:
 - the row scope is SQL (``Policy.scope``), never a filter in Python after loading;
 - only readable fields can be filtered, searched, sorted, grouped or summed; an unreadable
   field is refused exactly like an unknown one ("cannot filter by 'x'"), so a refusal
-  tells nothing about the field;
+  tells nothing about the field; a list view whose condition reads a hidden field (its
+  own, a related record's, or inside a count) is refused like an unknown view;
 - sensitive fields are masked, so they can be tested for emptiness only (a prefix filter
   would reveal the masked value without the audited reveal); they are never searched;
 - counts and references inside conditions only see rows the actor may read.
@@ -84,9 +85,12 @@ def compile_scope(service: Any, entity: Entity, query: Any, action: str = "read"
         extra = policy.scope(actor, entity, rt.tables, action, now)
         where.append(extra.clause)
         params.update(extra.params)
-    view = _view(entity, query)
+    view = _view(entity, query, policy.usable_views(actor, entity))
     scoped = ScopedQuery(entity, table, where, params,
                          policy.readable_fields(actor, entity), view, locale)  # fmt: skip
+    if query.view and view is None:  # unknown, or filtering by fields hidden from the actor
+        scoped.errors.setdefault("view", []).append(
+            message("unknown_view", locale, name=str(query.view)[:64]))  # fmt: skip
     if not query.include_archived:
         where.append(table.c.archived.is_(False))
     if view is not None and view.where is not None:
@@ -99,10 +103,12 @@ def compile_scope(service: Any, entity: Entity, query: Any, action: str = "read"
     return scoped
 
 
-def _view(entity: Entity, query: Any) -> ListView | None:
+def _view(entity: Entity, query: Any, usable: dict[str, ListView]) -> ListView | None:
+    """The view asked for, else the default one (pages), if the actor may use it."""
     if query.view:
-        return entity.views.get(query.view)
-    return entity.default_view() if query.default_view else None
+        return usable.get(query.view)
+    default = entity.default_view() if query.default_view else None
+    return default if default is not None and default.name in usable else None
 
 
 def _filters(rt: Any, scoped: ScopedQuery, filters: Sequence[Any]) -> None:

@@ -213,15 +213,18 @@ class RecordService:
         if int(expected_version) != stored["row_version"]:
             raise VersionConflict(message("version_conflict", self.actor.locale),
                                   stored["row_version"])  # fmt: skip
+        # field rights come from the roles whose update scope holds this record
+        rights = self.policy.narrowed(self.actor, self.policy.roles_reaching(
+            self.conn, self.actor, entity, self.rt.tables, stored["id"], "update"))  # fmt: skip
         plan = prepare_write(
             self.rt, entity, self.actor, payload, stored,
-            writable=self.policy.writable_fields(self.actor, entity, "update"),
-            may_assign_owner=self.policy.may_assign_owner(self.actor, entity),
+            writable=self.policy.writable_fields(rights, entity, "update"),
+            may_assign_owner=self.policy.may_assign_owner(rights, entity),
         )  # fmt: skip
         changed = {k: new for k, (_old, new) in plan.changes.items()
                    if k in entity.fields or k in ("owner", "department")}  # fmt: skip
         self._check_references(entity, changed)
-        self._check_assignment(entity, changed, "update")
+        self._check_assignment(entity, changed, "update", rights)
         self._check_unique(entity, {**stored, **changed}, stored["id"], only=set(changed))
         warnings = [w for hook in _hooks()
                     for w in hook.before_update(self, entity, {**stored, **changed}, set(changed))]
@@ -311,10 +314,11 @@ class RecordService:
         if errors:
             raise FieldErrors(errors)
 
-    def _check_assignment(self, entity: Entity, values: Mapping[str, Any], action: str) -> None:
+    def _check_assignment(self, entity: Entity, values: Mapping[str, Any], action: str,
+                          rights: Actor | None = None) -> None:  # fmt: skip
         """A new owner or department must lie within the departments the actor's assigning
         roles reach (a department manager cannot hand records to another department)."""
-        reach = self.policy.assignable_departments(self.actor, entity, action)
+        reach = self.policy.assignable_departments(rights or self.actor, entity, action)
         if reach is None:
             return
         errors: dict[str, list[str]] = {}

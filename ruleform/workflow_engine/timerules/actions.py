@@ -136,7 +136,7 @@ class Writer:
         due_at = cal.add(due.due_at, item.action.due) if item.action.due else None
         stored = self._stored(conn, due)
         title = task_title(self.runtime, self.rule, item, due, stored, self.directory,
-                           self.base_url)  # fmt: skip
+                           self.base_url, conn)  # fmt: skip
         task_id = create_task(conn, self.runtime.system_table("tasks"), NewTask(
             item.target.user_id, title, self.rule.entity if self._record_based(due) else None,
             due.record_id if self._record_based(due) else None, self.key, due.occurrence,
@@ -206,7 +206,7 @@ class Writer:
 
     def _dry_row(self, conn: Connection, due: Due, item: Item, stored: Mapping | None) -> int:
         locale, subject, body = render_preview(self.runtime, self.rule, item, due, stored,
-                                               self.directory, self.base_url)  # fmt: skip
+                                               self.directory, self.base_url, conn)  # fmt: skip
         values = {
             "rule": self.key, "entity": due.entity, "record_id": due.record_id,
             "occurrence": due.occurrence[:200], "channel": item.ledger_channel,

@@ -85,13 +85,20 @@ def payload_for(rule: TimeRule, key: str, due: Due, item: Item, *, locale: str, 
 
 
 def readable_values(runtime: Any, entity_name: str, stored: Mapping[str, Any] | None,
-                    actor: Actor | None, timezone: str) -> dict[str, Any]:  # fmt: skip
-    """Plain values of the fields ``actor`` may read (sensitive ones masked)."""
+                    actor: Actor | None, timezone: str,
+                    conn: Any = None) -> dict[str, Any]:  # fmt: skip
+    """Plain values of the fields ``actor`` may read on this record (sensitive ones masked;
+    only ``id`` when the record is outside their read scope — checked when ``conn`` is
+    given, as every caller writing for a user does)."""
     if stored is None or entity_name not in runtime.rulebook.entities:
         return {"id": (stored or {}).get("id")}
     entity = runtime.entity(entity_name)
-    readable = runtime.policy.readable_fields(actor, entity) if actor is not None else \
-        frozenset(n for n, f in entity.fields.items() if not f.sensitive) | {"id"}  # fmt: skip
+    if actor is None:
+        readable = frozenset(n for n, f in entity.fields.items() if not f.sensitive) | {"id"}
+    elif conn is not None and stored.get("id") is not None:
+        readable = runtime.policy.record_fields(conn, actor, entity, runtime.tables, stored["id"])
+    else:
+        readable = runtime.policy.readable_fields(actor, entity)
     tz = ZoneInfo(timezone)
     values: dict[str, Any] = {}
     for name in readable:
@@ -118,16 +125,18 @@ def actor_of(directory: Directory, target: Target | None) -> Actor | None:
     user = directory.users[target.user_id]
     return Actor(user_id=user.id, username=user.username, display_name=user.display_name,
                  roles=directory.roles_of(user.id), department_id=user.department_id,
-                 locale=user.locale, is_admin=user.is_admin)  # fmt: skip
+                 departments=directory.department_subtree(user.department_id),
+                 manager_id=user.manager_id, locale=user.locale,
+                 is_admin=user.is_admin)  # fmt: skip
 
 
 def task_title(runtime: Any, rule: TimeRule, item: Item, due: Due, stored: Mapping | None,
-               directory: Directory, base_url: str) -> str:  # fmt: skip
+               directory: Directory, base_url: str, conn: Any = None) -> str:  # fmt: skip
     """The task's title in the assignee's language, from the fields they may read."""
     locale = (item.target.locale if item.target else None) or runtime.rulebook.default_locale
     source = item.action.message.subject.get(locale) or rule.label.get(locale, rule.name)
     context = _context(runtime, rule, due, stored, actor_of(directory, item.target), locale,
-                       base_url)  # fmt: skip
+                       base_url, conn)  # fmt: skip
     try:
         return " ".join(render_template(source, context).split())[:500] or rule.name
     except Exception:  # a template that cannot render for this record: the rule's label
@@ -135,9 +144,9 @@ def task_title(runtime: Any, rule: TimeRule, item: Item, due: Due, stored: Mappi
 
 
 def _context(runtime: Any, rule: TimeRule, due: Due, stored: Mapping | None, actor: Actor | None,
-             locale: str, base_url: str) -> dict[str, Any]:  # fmt: skip
+             locale: str, base_url: str, conn: Any = None) -> dict[str, Any]:  # fmt: skip
     entity = runtime.rulebook.entities.get(rule.entity)
-    record = readable_values(runtime, rule.entity, stored, actor, runtime.rulebook.timezone)
+    record = readable_values(runtime, rule.entity, stored, actor, runtime.rulebook.timezone, conn)
     return {
         "record": record,
         "recipient": {"name": actor.display_name if actor else "", "locale": locale},
@@ -149,7 +158,8 @@ def _context(runtime: Any, rule: TimeRule, due: Due, stored: Mapping | None, act
 
 
 def render_preview(runtime: Any, rule: TimeRule, item: Item, due: Due, stored: Mapping | None,
-                   directory: Directory, base_url: str) -> tuple[str, str, str]:  # fmt: skip
+                   directory: Directory, base_url: str,
+                   conn: Any = None) -> tuple[str, str, str]:  # fmt: skip
     """(locale, subject, body) as the recipient would get it — for dry runs."""
     locale = (item.target.locale if item.target else None) or runtime.rulebook.default_locale
     if item.kind in ("set", "reassign"):
@@ -157,7 +167,7 @@ def render_preview(runtime: Any, rule: TimeRule, item: Item, due: Due, stored: M
     texts = message_texts(item.action, due)
     customers = item.target is None or item.target.kind != "user"
     actor = None if customers else actor_of(directory, item.target)
-    context = _context(runtime, rule, due, stored, actor, locale, base_url)
+    context = _context(runtime, rule, due, stored, actor, locale, base_url, conn)
     try:
         subject = render_template(Text(texts["subject"]).get(locale), context)
         body = render_template(Text(texts["body"]).get(locale), context)

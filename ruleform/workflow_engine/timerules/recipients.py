@@ -108,6 +108,19 @@ class Directory:
             department = (self.departments.get(department) or {}).get("parent_id")
         return chain
 
+    def department_subtree(self, root: int | None) -> frozenset[int]:
+        """``root`` and every department below it (``Actor.departments``)."""
+        found: set[int] = set()
+        stack = [root] if root is not None else []
+        while stack:
+            current = stack.pop()
+            if current in found:
+                continue
+            found.add(current)
+            stack.extend(d["id"] for d in self.departments.values()
+                         if d.get("parent_id") == current)  # fmt: skip
+        return frozenset(found)
+
     def department_of(self, user_id: Any) -> int | None:
         user = self.active(user_id)
         return user.department_id if user else None

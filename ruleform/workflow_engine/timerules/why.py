@@ -195,7 +195,8 @@ def preview(runtime: Any, engine: Engine, rule: TimeRule, now: datetime, base_ur
                         runtime.table(rule.entity).c.id == firing.due.record_id)).mappings().first() \
                         if firing.due.entity == rule.entity else None  # fmt: skip
                     locale, subject, body = render_preview(runtime, rule, item, firing.due,
-                                                           stored, directory, base_url)  # fmt: skip
+                                                           stored, directory, base_url,
+                                                           conn)  # fmt: skip
                     samples.append({"record_id": firing.due.record_id, "channel": item.channel,
                                     "recipient": item.recipient, "locale": locale,
                                     "subject": subject, "body": body})  # fmt: skip
