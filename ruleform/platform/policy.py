@@ -75,16 +75,19 @@ class Policy:
         return frozenset(holders & set(t.roles) if t.roles else holders)
 
     def roles_reaching(self, conn: Any, actor: Actor, entity: Entity, tables: dict[str, sa.Table],
-                       record_id: int, action: str = "read",
-                       among: frozenset[str] | None = None) -> frozenset[str]:  # fmt: skip
+                       record_id: int, action: str = "read", among: frozenset[str] | None = None,
+                       in_scope: bool = False) -> frozenset[str]:  # fmt: skip
         """The actor's roles granting ``action`` whose row scope holds the record (one
         query). A user's rights are the union of their roles' rights *each on its own rows*:
         a transition or a writable field of one role does not reach rows only another role's
-        scope holds."""
+        scope holds. ``in_scope``: the caller already found the record in the actor's scope
+        for ``action`` (then a single granting role needs no query)."""
         if actor.is_system:
             return actor.roles
-        roles = sorted(p.role for p in self.permissions(actor, entity, action)
-                       if among is None or p.role in among)  # fmt: skip
+        granting = sorted(p.role for p in self.permissions(actor, entity, action))
+        if in_scope and len(granting) == 1:
+            return frozenset(granting) & (among if among is not None else frozenset(granting))
+        roles = [r for r in granting if among is None or r in among]
         if not roles:
             return frozenset()
         columns, params = [], {}

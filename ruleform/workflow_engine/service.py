@@ -200,7 +200,7 @@ class WorkflowService:
         if record.get("id") is None:  # a record not stored yet (demo seeding): role rights only
             return frozenset(n for n, roles in holders.items() if roles)
         reach = self.policy.roles_reaching(self.conn, self.actor, entity, self.rt.tables,
-                                           record["id"], "read")  # fmt: skip
+                                           record["id"], "read", in_scope=True)  # fmt: skip
         return frozenset(n for n, roles in holders.items() if roles & reach)
 
     def options(self, entity_name: str, record_id: Any) -> tuple[dict[str, Any], list[Option]]:

@@ -215,7 +215,8 @@ class RecordService:
                                   stored["row_version"])  # fmt: skip
         # field rights come from the roles whose update scope holds this record
         rights = self.policy.narrowed(self.actor, self.policy.roles_reaching(
-            self.conn, self.actor, entity, self.rt.tables, stored["id"], "update"))  # fmt: skip
+            self.conn, self.actor, entity, self.rt.tables, stored["id"], "update",
+            in_scope=True))  # fmt: skip
         plan = prepare_write(
             self.rt, entity, self.actor, payload, stored,
             writable=self.policy.writable_fields(rights, entity, "update"),
