@@ -220,3 +220,12 @@ def test_department_identifiers_are_unique(admin):
         "name": "SALES", "label_zh": "", "label_en": "", "parent_id": "", "manager_id": ""})
     assert response.status_code == 422
     assert "已有其他部门使用此标识" in response.get_data(as_text=True)
+
+
+def test_the_database_itself_refuses_a_username_differing_only_in_case(app):
+    """Even a write that skips the account code (an import, a race) cannot make a second
+    account for the same person."""
+    with state(app).engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
+        conn.execute(sa.text(
+            "insert into users (username, display_name, active, is_admin, session_epoch,"
+            " created_at) values ('SALES1', 'x', true, false, 0, CURRENT_TIMESTAMP)"))

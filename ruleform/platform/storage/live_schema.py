@@ -8,7 +8,9 @@ additions) are never looked at, so never touched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,9 +74,15 @@ def _reflect_table(inspector: Any, name: str, connection: Connection) -> LiveTab
     for col in inspector.get_columns(name):
         sig = signature(col["type"], dialect)
         table.columns[col["name"]] = LiveColumn(col["name"], col["type"], sig, col["nullable"])
-    for index in inspector.get_indexes(name):
+    with quiet_expression_indexes():
+        indexes = inspector.get_indexes(name)
+    reflected = {index.get("name") for index in indexes}
+    expression_indexes = [index for index in _sqlite_expression_indexes(connection, name)
+                          if index["name"] not in reflected]  # fmt: skip
+    for index in [*indexes, *expression_indexes]:
+        # an expression index (lower(username)) has no plain columns: compared by name only
         columns = tuple(c for c in index["column_names"] if c is not None)
-        if index.get("name") and columns:
+        if index.get("name"):
             table.indexes[index["name"]] = LiveIndex(index["name"], columns, bool(index["unique"]))
     for key in inspector.get_foreign_keys(name):
         if len(key["constrained_columns"]) != 1:
@@ -83,3 +91,24 @@ def _reflect_table(inspector: Any, name: str, connection: Connection) -> LiveTab
         rule = normalise_rule(key.get("options", {}).get("ondelete"))
         table.links[column] = LiveLink(key.get("name"), column, key["referred_table"], rule)
     return table
+
+
+@contextlib.contextmanager
+def quiet_expression_indexes() -> Iterator[None]:
+    """SQLite reflection warns about expression indexes (``lower(username)`` on users); they
+    are read by name instead (``_sqlite_expression_indexes``), so the warning is noise."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression",
+                                sa.exc.SAWarning)  # fmt: skip
+        yield
+
+
+def _sqlite_expression_indexes(connection: Connection, table: str) -> list[dict[str, Any]]:
+    """SQLite's inspector skips expression indexes; read their names from the catalogue."""
+    if connection.dialect.name != "sqlite":
+        return []
+    rows = connection.execute(
+        sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"
+                " AND sql IS NOT NULL"), {"t": table})  # fmt: skip
+    return [{"name": name, "column_names": [], "unique": sql.upper().startswith("CREATE UNIQUE")}
+            for name, sql in rows]  # fmt: skip

@@ -34,7 +34,7 @@ def plan_indexes(ctx: PlanContext, table: sa.Table, live: LiveTable) -> list[Mig
         if (live.name, name) in ctx.dropped_indexes:
             continue
         target = wanted.get(name)
-        columns = tuple(c.name for c in target.columns) if target is not None else ()
+        columns = plain_columns(target) if target is not None else ()
         if target is None or columns != index.columns or bool(target.unique) != index.unique:
             ctx.dropped_indexes.add((live.name, name))
             steps.append(_drop_step(ctx, live.name, name))
@@ -43,6 +43,14 @@ def plan_indexes(ctx: PlanContext, table: sa.Table, live: LiveTable) -> list[Mig
             continue
         steps.append(_create_step(ctx, index))
     return steps
+
+
+def plain_columns(index: sa.Index) -> tuple[str, ...]:
+    """The index's columns as reflection reports them: none for an expression index
+    (``lower(username)``), which is then compared by name and uniqueness only."""
+    if any(not isinstance(e, sa.Column) for e in index.expressions):
+        return ()
+    return tuple(c.name for c in index.columns)
 
 
 def _drop_step(ctx: PlanContext, table: str, name: str) -> MigrationStep:

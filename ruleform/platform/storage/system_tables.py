@@ -148,7 +148,8 @@ def users_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("session_epoch", sa.Integer, nullable=False, server_default=sa.text("0")),
         primary_key("users", "id"),
     )
-    add_index(t, "username", unique=True)
+    # usernames are case-insensitive (R02: one person, one account), enforced by the index
+    sa.Index(make_name("uq", "users", "username"), sa.func.lower(t.c.username), unique=True)
     add_index(t, "email")
     add_index(t, "department_id")
     add_index(t, "manager_id")
