@@ -187,6 +187,8 @@ def _syntax_message(exc: yaml.MarkedYAMLError, text: str) -> str:
     problem = exc.problem or "invalid YAML"
     if mark is not None and "\t" in text[mark.index : mark.index + 1] + problem:
         return f"tab character used for indentation at line {mark.line + 1}; use spaces"
+    if "maximum nesting depth" in problem:  # libyaml's own limit, met before ours
+        return f"nested more than {MAX_DEPTH} levels deep"
     if (exc.context or "").startswith("expected a single document"):
         return "a rulebook file holds one YAML document; found a second one ('---')"
     message = f"YAML syntax error: {problem}"
