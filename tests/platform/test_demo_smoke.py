@@ -99,7 +99,8 @@ def test_demo_serves_the_login_page_and_ctrl_c_stops_everything(tmp_path):
     output = (tmp_path / "demo.log").read_text(errors="replace")
     assert code == 0, output[-3000:]
     assert "Demo stopped" in output
-    assert stopped_in < 8, f"Ctrl-C took {stopped_in:.1f} s"  # no worker waited out its timeout
+    assert "did not stop within" not in output  # no child waited out its timeout and was killed
+    assert stopped_in < 25, f"Ctrl-C took {stopped_in:.1f} s"
     assert "SIGKILL" not in output
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(alive(pid) for pid in helpers):

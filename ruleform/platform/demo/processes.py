@@ -147,6 +147,7 @@ def stop(child: Child | None, timeout: float = 10.0) -> None:
         try:
             child.process.wait(timeout)
         except subprocess.TimeoutExpired:
+            print(f"{child.name} did not stop within {timeout:.0f} s: killed", file=sys.stderr)
             child.process.kill()
             child.process.wait()
     child.pidfile.unlink(missing_ok=True)
