@@ -166,3 +166,14 @@ def test_sandbox_mode_delivers_only_to_the_allow_list_and_shows_the_rest(dl, smt
     assert "buyer@customer.cn" in html and "Survey for 上海恒远精密机械有限公司" in html
     assert 'data-mode="sandbox"' in html and "tester@example.com" not in html
     assert pages.client("sales1").get("/admin/sandbox").status_code == 403
+
+
+def test_an_sms_carries_the_body_not_the_internal_subject(dl, sms_gateway):
+    noon = datetime(2026, 3, 2, 12, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(noon, tick=False):
+        dl.notify("sms", {"address": "+8613800138000", "field": "buyer_mobile"},
+                  subject="购买后第3天满意度调查", body="请为我们的服务打分", audience="customers")
+        assert dl.deliver() == ["sent"]
+    (request,) = sms_gateway.requests
+    assert request["body"]["text"].startswith("请为我们的服务打分")
+    assert "满意度调查" not in request["body"]["text"]

@@ -33,8 +33,10 @@ __all__ = ["send", "body_for", "post_to_target"]
 _RETRY = {408, 425, 429}
 
 
-def _text(outgoing: Outgoing) -> str:
-    parts = [outgoing.subject, outgoing.body]
+def _text(outgoing: Outgoing, subject: bool = True) -> str:
+    """Subject, body and link as one text; an SMS (``subject=False``) has no subject line
+    (customers would otherwise read the rule's internal label), unless the body is empty."""
+    parts = [outgoing.subject, outgoing.body] if subject else [outgoing.body or outgoing.subject]
     if outgoing.link and outgoing.link not in outgoing.body:
         parts.append(outgoing.link)
     return "\n".join(p for p in parts if p)
@@ -44,7 +46,8 @@ def body_for(kind: str, outgoing: Outgoing) -> dict[str, Any]:
     if kind in ("wecom", "dingtalk"):
         return {"msgtype": "text", "text": {"content": _text(outgoing)}}
     if kind == "sms":
-        return {"id": outgoing.message_id, "to": outgoing.address, "text": _text(outgoing)}
+        return {"id": outgoing.message_id, "to": outgoing.address,
+                "text": _text(outgoing, subject=False)}
     return {"id": outgoing.message_id, "subject": outgoing.subject, "body": outgoing.body,
             "link": outgoing.link, **outgoing.meta}  # fmt: skip
 
