@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...metadata.model import Entity
-from ...platform.i18n import t
+from ...platform.i18n import current_locale, t
 from ...platform.records import RecordService
 from ...platform.records.values import mask
 from .formatting import Shown, column_label, present_column
@@ -42,6 +42,7 @@ class Entry:
     at: Any
     user: str
     changes: list[Change] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (label, text): comment, reason
 
 
 def timeline(service: RecordService, entity: Entity, record_id: int,
@@ -63,8 +64,15 @@ def _entry(entity: Entity, row: Any, readable: frozenset[str], lookups: Lookups)
         changes = json.loads(changes)
     action = row["action"]
     user = lookups.user(row["user_id"]) if row["user_id"] is not None else t("page.system_actor")
-    entry = Entry(action, t(f"page.history.{action}") if action in _ACTIONS else action,
-                  row["at"], user)  # fmt: skip
+    known = action in _ACTIONS or action.startswith("approval_")
+    label = t(f"page.history.{action}") if known else action
+    workflow = (changes or {}).get("_workflow") or {}
+    transition = entity.transitions.get(str(workflow.get("transition")))
+    if transition is not None:
+        label = f"{label} · {transition.label.get(current_locale(), transition.name)}"
+    entry = Entry(action, label, row["at"], user)
+    entry.notes = [(t(f"page.history.{key}"), str(workflow[key]))
+                   for key in ("comment", "reason") if workflow.get(key)]  # fmt: skip
     for key, pair in (changes or {}).items():
         change = _change(entity, key, pair, readable, lookups)
         if change is not None:
