@@ -32,26 +32,31 @@ def refresh_keys(
     entity: Entity,
     record: Mapping[str, Any],
     changed: set[str] | None = None,
+    created: bool = False,
 ) -> None:
-    """Store the record's key per rule (only rules whose fields are in ``changed``)."""
+    """Store the record's key per rule (only rules whose fields are in ``changed``); a
+    ``created`` record has no keys to replace yet."""
     table = runtime.system_table("duplicate_keys")
+    rows = []
     for rule in entity.duplicates:
         if changed is not None and not changed & {k.field for k in rule.match}:
             continue
-        conn.execute(
-            table.delete().where(
-                table.c.entity == entity.name,
-                table.c.rule == rule.name,
-                table.c.record_id == record["id"],
-            )
-        )
-        key = rule_key(rule, record)
-        if key is not None:
+        if not created:
             conn.execute(
-                table.insert().values(
-                    entity=entity.name, rule=rule.name, record_id=record["id"], key_hash=key
+                table.delete().where(
+                    table.c.entity == entity.name,
+                    table.c.rule == rule.name,
+                    table.c.record_id == record["id"],
                 )
             )
+        key = rule_key(rule, record)
+        if key is not None:
+            rows.append(
+                {"entity": entity.name, "rule": rule.name, "record_id": record["id"],
+                 "key_hash": key}
+            )  # fmt: skip
+    if rows:
+        conn.execute(table.insert(), rows)
 
 
 def matches(
@@ -86,11 +91,13 @@ def check_write(
     entity: Entity,
     record: Mapping[str, Any],
     changed: set[str] | None,
+    conflicts: dict[str, list[dict[str, Any]]] | None = None,
 ) -> list[str]:
     """Before a write: ``block`` rules refuse it; ``warn`` (and ``conflict``) give warnings.
 
     On create (``changed`` is None) a ``conflict`` rule with a case is left to
-    ``open_conflicts`` (after the insert); on update it only warns.
+    ``open_conflicts`` (after the insert), which gets the matches found here through
+    ``conflicts`` (rule name → matches); on update it only warns.
     """
     locale = actor.locale or runtime.rulebook.default_locale
     warnings: list[str] = []
@@ -101,6 +108,8 @@ def check_write(
         if changed is not None and not changed & {k.field for k in rule.match}:
             continue
         found = matches(runtime, conn, entity, rule, record)
+        if conflicts is not None and rule.on_match == "conflict":
+            conflicts[rule.name] = found
         if not found:
             continue
         text = _message(rule, locale)
@@ -121,14 +130,23 @@ def check_write(
 
 
 def open_conflicts(
-    runtime: Any, conn: Connection, entity: Entity, record: Mapping[str, Any], now: datetime
+    runtime: Any,
+    conn: Connection,
+    entity: Entity,
+    record: Mapping[str, Any],
+    now: datetime,
+    known: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> list[int]:
-    """After a create: a conflict case per matching ``conflict`` rule (R17); their ids."""
+    """After a create: a conflict case per matching ``conflict`` rule (R17); their ids.
+    ``known``: the matches ``check_write`` found before the insert (no second lookup)."""
     opened = []
     for rule in entity.duplicates:
         if rule.on_match != "conflict" or rule.case is None:
             continue
-        found = matches(runtime, conn, entity, rule, record)
+        if known is not None and rule.name in known:
+            found = known[rule.name]
+        else:
+            found = matches(runtime, conn, entity, rule, record)
         if found and not _same_owner(found[0], record):
             opened.append(_open_case(runtime, conn, entity, rule, found[0], record, now))
     return opened

@@ -107,14 +107,16 @@ class Books:
         now: datetime,
         user_id: int | None,
         transition: str | None,
+        first: bool = False,
     ) -> int:
-        """Close the current status period (if any) and open one for ``status``."""
+        """Close the current status period (none when ``first``) and open one for ``status``."""
         t = self._t("status_periods")
-        self.conn.execute(
-            t.update()
-            .where(t.c.entity == entity, t.c.record_id == record_id, t.c.left_at.is_(None))
-            .values(left_at=now)
-        )
+        if not first:
+            self.conn.execute(
+                t.update()
+                .where(t.c.entity == entity, t.c.record_id == record_id, t.c.left_at.is_(None))
+                .values(left_at=now)
+            )
         return self.conn.execute(
             t.insert()
             .values(

@@ -29,19 +29,21 @@ class WorkflowHooks:
     """The record service calls these; ``service`` is the calling ``RecordService``."""
 
     def before_create(self, service: Any, entity: Entity, row: Mapping[str, Any]) -> list[str]:
-        return check_write(service.rt, service.conn, service.actor, entity, row, None)
+        conflicts: dict[str, Any] = {}
+        service.hook_state["conflicts"] = conflicts
+        return check_write(service.rt, service.conn, service.actor, entity, row, None, conflicts)
 
     def after_create(
         self, service: Any, entity: Entity, record: Mapping[str, Any], now: datetime
     ) -> None:
         from .history import Books
 
-        refresh_keys(service.rt, service.conn, entity, record)
+        refresh_keys(service.rt, service.conn, entity, record, created=True)
         if entity.statuses is not None:
             books = Books(service.rt, service.conn)
             user = service.actor.user_id
             period = books.enter_status(
-                entity.name, record["id"], record["status"], now, user, None
+                entity.name, record["id"], record["status"], now, user, None, first=True
             )
             books.event(
                 "entered",
@@ -52,7 +54,8 @@ class WorkflowHooks:
                 {"to": record["status"], "by": user, "owner": record.get("owner"), "created": True},
                 now,
             )
-        open_conflicts(service.rt, service.conn, entity, record, now)
+        known = service.hook_state.pop("conflicts", None)
+        open_conflicts(service.rt, service.conn, entity, record, now, known)
 
     def before_update(
         self, service: Any, entity: Entity, record: Mapping[str, Any], changed: set[str]

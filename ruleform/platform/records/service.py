@@ -76,6 +76,7 @@ class RecordService:
         self.actor = actor
         self.policy = runtime.policy
         self.limits = limits or Thresholds()  # R47: when reading is unusual
+        self.hook_state: dict[str, Any] = {}  # what a write's hooks pass from before to after
 
     # --- reading ---------------------------------------------------------------------
 
