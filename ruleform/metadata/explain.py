@@ -274,7 +274,8 @@ def _timing(rb: Rulebook, entity: Entity, timing: Timing, locale: str) -> str:
         if timing.top:
             top = t["top"].format(n=timing.top, o=sort_text(timing.order_by, entity, locale),
                                   per=p["per_top"][timing.per])  # fmt: skip
-        return t["schedule"].format(cron=timing.cron, top=top)
+        text = t["schedule"].format(cron=timing.cron, top=top)
+        return text + t["working_days_only"] if timing.working_days_only else text
     if kind == "threshold":
         cmp = (t["below"].format(n=timing.below) if timing.below is not None
                else t["above"].format(n=timing.above))  # fmt: skip

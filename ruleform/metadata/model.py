@@ -446,6 +446,7 @@ class Timing:
     pause_in: tuple[str, ...] = ()
     stop_in: tuple[str, ...] = ()
     cron: str | None = None
+    working_days_only: bool = False  # cron ticks on the calendar's working days only (调休)
     top: int | None = None
     order_by: tuple[SortKey, ...] = ()
     per: str = "organisation"  # organisation | department | owner

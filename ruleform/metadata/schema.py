@@ -207,6 +207,7 @@ def _time_rule_schema() -> dict:
             ["entered", "levels"],
         ),
         "schedule": _obj({"cron": {"type": "string", "maxLength": 100},
+                          "working_days_only": {"type": "boolean"},
                           "top": {"type": "integer", "minimum": 1, "maximum": 10000},
                           "order_by": sort, "per": {"enum": ["organisation", "department", "owner"]}},
                          ["cron"]),

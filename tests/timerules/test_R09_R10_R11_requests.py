@@ -87,3 +87,22 @@ def test_R11_suggestions_reach_it_and_the_supervisor_and_it_answers_in_24_workin
     assert rules.sent_to("it_reply_sla") == [
         ("email", "it"), ("email", "sales1"), ("inbox", "it"), ("inbox", "sales1")]
     assert {m["record_id"] for m in rules.outbox("it_reply_sla")} == {ignored}
+
+
+def test_R10_same_day_reminders_follow_working_days_not_weekdays(rules):
+    """No reminder during the National Day holiday (1–7 October 2026, Thursday to
+    Wednesday); one on the adjusted working Saturday (调休, 10 October) — the schedule says
+    ``working_days_only``, not ``1-5``."""
+    only = ["issue_control_item.end_of_day_reminder"]
+    item = rules.create("it", "issue_control_item", {
+        "subject": "打印机故障", "description": "三楼打印机卡纸", "category": "system_incident",
+        "assignee": rules.uid("sales1")}, "2026-09-30 18:00")  # fmt: skip
+    rules.take("it", "issue_control_item", item, "publish", "2026-09-30 18:05")
+    rules.tick("2026-09-30 18:06", only=only)
+    reminded_on = []
+    for day in range(1, 12):
+        before = len(rules.sent_to("end_of_day_reminder", item))
+        rules.tick(f"2026-10-{day:02d} 16:00", only=only)
+        if len(rules.sent_to("end_of_day_reminder", item)) > before:
+            reminded_on.append(day)
+    assert reminded_on == [8, 9, 10]  # Thu, Fri and the working Saturday; not Sun the 11th

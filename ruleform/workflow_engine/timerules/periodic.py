@@ -52,6 +52,14 @@ def due_ticks(cron: str, since: datetime | None, now: datetime, zone: Any) -> li
     return ticks
 
 
+def working_ticks(ticks: list[datetime], timing: Any, calendar: Any) -> list[datetime]:
+    """``ticks`` on the calendar's working days (holidays off, 调休 Saturdays on) when the
+    schedule says ``working_days_only``; all of them otherwise."""
+    if not timing.working_days_only:
+        return ticks
+    return [t for t in ticks if calendar.is_working_day(t.astimezone(calendar.zone).date())]
+
+
 def next_tick(cron: str, now: datetime, zone: Any) -> datetime:
     return croniter(cron, now.astimezone(zone)).get_next(datetime).astimezone(UTC)
 
@@ -61,7 +69,9 @@ class ScheduleSweep(Sweep):
         cron = self.rule.timing.cron
         if cron is None:
             return []
-        return due_ticks(cron, self.w.since, self.w.now, self.w.calendars.default.zone)
+        calendar = self.w.calendars.default
+        ticks = due_ticks(cron, self.w.since, self.w.now, calendar.zone)
+        return working_ticks(ticks, self.rule.timing, calendar)
 
     def statement(self, ids: Sequence[int] | None = None) -> sa.Select | None:
         if not self.ticks():
@@ -93,8 +103,9 @@ class ScheduleSweep(Sweep):
 class ThresholdSweep(Sweep):
     def tick(self) -> datetime | None:
         timing = self.rule.timing
-        ticks = due_ticks(timing.cron or DEFAULT_THRESHOLD_CRON, self.w.since, self.w.now,
-                          self.w.calendars.default.zone)  # fmt: skip
+        calendar = self.w.calendars.default
+        ticks = working_ticks(due_ticks(timing.cron or DEFAULT_THRESHOLD_CRON, self.w.since,
+                                        self.w.now, calendar.zone), timing, calendar)  # fmt: skip
         return ticks[-1] if ticks else None
 
     def statement(self, ids: Sequence[int] | None = None) -> sa.Select | None:
