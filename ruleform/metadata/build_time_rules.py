@@ -154,7 +154,8 @@ def _timing(ctx: BuildContext, entity: str, entity_spec: dict, spec: dict, path:
                                                 (*path, "threshold", "where")),
                       window=ctx.duration(s["window"], (*path, "threshold", "window")),
                       below=s.get("below"), above=s.get("above"), cron=cron,
-                      working_days_only=bool(spec.get("schedule", {}).get("working_days_only")))  # fmt: skip
+                      working_days_only=bool(spec.get("schedule", {}).get("working_days_only")),
+                      )  # fmt: skip
     if "schedule" in spec:
         s = spec["schedule"]
         order = []
@@ -168,7 +169,8 @@ def _timing(ctx: BuildContext, entity: str, entity_spec: dict, spec: dict, path:
             ctx.error((*path, "schedule", "top"), "'top' needs 'order_by' (top by what?)",
                       prefer="key")  # fmt: skip
         return Timing("schedule", cron=_cron(ctx, s["cron"], (*path, "schedule", "cron")),
-                      working_days_only=bool(s.get("working_days_only")), top=s.get("top"), order_by=tuple(order),
+                      working_days_only=bool(s.get("working_days_only")),
+                      top=s.get("top"), order_by=tuple(order),
                       per=s.get("per", "organisation"))  # fmt: skip
     s = spec["on"]
     event, name = next(iter(s.items()))

@@ -260,7 +260,8 @@ _EN = {
         "deadline": "working-time clock from entering '{s}'{pause}",
         "pause": " (paused in {p})",
         "schedule": "on schedule (cron: {cron}){top}",
-        "working_days_only": ", on working days only (not on public holidays; on adjusted working days)",
+        "working_days_only": (", on working days only (not on public holidays; on adjusted"
+                              " working days)"),
         "top": ", top {n} by {o} ({per})",
         "threshold": "per {per}, the count of {e} in {w} is {cmp}",
         "below": "below {n}",
