@@ -250,3 +250,16 @@ def test_a_customer_out_of_scope_has_no_related_list(api, world):
     for child in ("contract", "contact"):
         response = api.get(f"/customer/{hidden}/related/{child}", user="sales1")
         assert response.status_code == 404
+
+
+def test_the_same_list_answers_each_user_for_themselves(api, world):
+    """Opening the same list (same roles, same shape) one user after another — the list
+    statement is built once and reused — gives each user their own records, every time."""
+    c = world["customers"]
+    own = {"sales1": {c["s1"], c["s1_won"], c["s1_other"], c["s1_lost"], c["s2_asked"]},
+           "sales2": {c["s2"], c["s2_asked"], c["s2_expired"]}, "sales3": {c["s3"]}}  # fmt: skip
+    for _ in range(2):
+        for user, expected in own.items():
+            body = api.get("/customer?page_size=200", user=user).get_json()
+            assert {r["id"] for r in body["data"]} == expected, user
+            assert body["meta"]["count"] == len(expected)

@@ -171,8 +171,7 @@ class SqlBuilder:
     def _exists(self, node: a.Count) -> ColumnElement[bool]:
         """``EXISTS`` a related row that ``count(…)`` would count."""
         related, conditions = self._related_rows(node)
-        query = sa.select(sa.literal(1)).select_from(related).where(*conditions)
-        return query.correlate(self.table).exists()
+        return sa.exists().select_from(related).where(*conditions).correlate(self.table)
 
     def _related_rows(self, node: a.Count) -> tuple[Any, list[ColumnElement[bool]]]:
         """The related table of ``count(…)`` and the conditions of the rows it counts:

@@ -13,6 +13,7 @@ import base64
 import binascii
 import functools
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,9 @@ OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "contains", "starts", "em
 MAX_PAGE_SIZE = 200
 MAX_FILTERS = 20
 MAX_IN_VALUES = 100
+_MAX_PAGES = 256
+_PAGES: dict[tuple, tuple[tuple[Any, ...], Any]] = {}  # see _page_statement
+_PAGES_LOCK = threading.Lock()
 _SYSTEM_TYPES = {"id": "integer", "created_at": "datetime", "updated_at": "datetime",
                  "owner": "user", "department": "department", "status": "choice",
                  "created_by": "user", "updated_by": "user", "row_version": "integer"}  # fmt: skip
@@ -84,10 +88,7 @@ def run_list(service: Any, entity: Entity, query: ListQuery, count_cap: int = 10
     scoped.raise_errors()
     page_size = max(1, min(int(query.page_size or 50), MAX_PAGE_SIZE))
     selected = columns + [k.field for k in sort if k.field not in columns]
-    stmt = _selecting(table, tuple(selected)).where(*scoped.where)
-    if query.cursor:
-        stmt = stmt.where(_after_cursor(entity, table, sort, query.cursor, locale, service.rt))
-    stmt = stmt.order_by(*_order_by(table, sort)).limit(page_size + 1)
+    stmt = _page_statement(entity, table, scoped, query, selected, sort, page_size, service.rt)
     found = scoped.execute(service.conn, stmt).all()  # plain tuples in ``selected`` order
     next_cursor = None
     if len(found) > page_size:
@@ -101,6 +102,34 @@ def run_list(service: Any, entity: Entity, query: ListQuery, count_cap: int = 10
             count, capped = capped_count(service.conn, scoped, count_cap)
     masked = {c for c in columns if c in entity.fields and entity.fields[c].sensitive}
     return ListPage(rows, columns, next_cursor, count, capped, masked)
+
+
+def _page_statement(entity: Entity, table: sa.Table, scoped: Any, query: ListQuery,
+                    selected: list[str], sort: list[SortKey], page_size: int,
+                    rt: Any) -> Any:  # fmt: skip
+    """The page's SELECT. A list that adds nothing to the actor's scope — no filter,
+    search, view condition, related-record clause or cursor: opening a list, the most
+    frequent request — is built from clause objects that are themselves cached (the scope
+    template, the archived test), so its statement is kept and reused as long as the same
+    objects ask for the same columns, order and page size; SQLAlchemy then skips building
+    it and computing its cache key. Values reach it as parameters (``scoped.params``)."""
+    plain = not (query.filters or query.search or query.cursor) and query.extra_clause is None \
+        and (scoped.view is None or scoped.view.where is None)  # fmt: skip
+    key = (table, tuple(selected), tuple(sort), page_size, tuple(id(w) for w in scoped.where))
+    if plain:
+        kept = _PAGES.get(key)
+        if kept is not None and all(a is b for a, b in zip(kept[0], scoped.where, strict=True)):
+            return kept[1]
+    stmt = _selecting(table, tuple(selected)).where(*scoped.where)
+    if query.cursor:
+        stmt = stmt.where(_after_cursor(entity, table, sort, query.cursor, scoped.locale, rt))
+    stmt = stmt.order_by(*_order_by(table, sort)).limit(page_size + 1)
+    if plain:
+        with _PAGES_LOCK:
+            while len(_PAGES) >= _MAX_PAGES:
+                _PAGES.pop(next(iter(_PAGES)))
+            _PAGES[key] = (tuple(scoped.where), stmt)  # holds the clauses: their ids stay theirs
+    return stmt
 
 
 @functools.lru_cache(maxsize=512)

@@ -20,6 +20,7 @@ Rules every shape inherits from here:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,7 +93,7 @@ def compile_scope(service: Any, entity: Entity, query: Any, action: str = "read"
         scoped.errors.setdefault("view", []).append(
             message("unknown_view", locale, name=str(query.view)[:64]))  # fmt: skip
     if not query.include_archived:
-        where.append(table.c.archived.is_(False))
+        where.append(_live(table))
     if view is not None and view.where is not None:
         where.append(view.where.to_sql(policy.sql_context(actor, entity, rt.tables, now)))
     if query.extra_clause is not None:
@@ -101,6 +102,14 @@ def compile_scope(service: Any, entity: Entity, query: Any, action: str = "read"
     if query.search:
         where.append(search_clause(entity, table, view, scoped.readable, query.search))
     return scoped
+
+
+@functools.lru_cache(maxsize=256)
+def _live(table: sa.Table) -> Any:
+    """``archived IS false`` for ``table``: one clause object per table, so a list that adds
+    nothing else to its scope is built from the same objects every time (``queries``
+    reuses its statement)."""
+    return table.c.archived.is_(False)
 
 
 def _view(entity: Entity, query: Any, usable: dict[str, ListView]) -> ListView | None:
