@@ -1,7 +1,7 @@
 """Read a compiled rulebook back in plain zh-CN or en, for process owners.
 
-``explain_rulebook`` and ``explain_entity`` return text; ``permission_matrix`` returns the
-role × entity × action table that ``ruleform explain --permissions`` prints. The words
+``explain_rulebook`` and ``explain_entity`` return text; ``permission_matrix`` (in
+``explain_permissions.py``) is what ``ruleform explain --permissions`` prints. The words
 are in ``explain_phrases.py``; durations (``2 个工作日``), sort orders (``重要程度得分 降序``),
 events and channels are put in words too, so a zh-CN reader meets no English. Conditions
 are shown as written: they are the rulebook's own language.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .build_workflow import ACTIONS
+from .explain_permissions import permission_blocks, permission_matrix
 from .explain_phrases import PHRASES
 from .field_types import FIELD_TYPES
 from .model import (
@@ -20,7 +20,6 @@ from .model import (
     Entity,
     Field,
     Party,
-    Permission,
     Rulebook,
     SortKey,
     TimeRule,
@@ -131,7 +130,9 @@ def explain_entity(rb: Rulebook, entity: Entity, locale: str = "zh-CN") -> str:
             lines.append(f"  - {d.label.get(locale)}{p['colon']}{names} → {outcome}")
     if entity.permissions:
         lines.append(_heading(p, "permissions"))
-        lines += [f"  - {_permission(rb, entity, x, locale)}" for x in entity.permissions.values()]
+        for perm in entity.permissions.values():
+            block = permission_blocks(rb, entity, perm, locale, "  ")
+            lines += ["  - " + block[0].strip(), *block[1:]]
     if entity.time_rules:
         lines.append(_heading(p, "time_rules"))
         for rule in entity.time_rules.values():
@@ -224,24 +225,6 @@ def _transition(rb: Rulebook, entity: Entity, t: Transition, locale: str) -> lis
     return lines
 
 
-def _permission(rb: Rulebook, entity: Entity, perm: Permission, locale: str) -> str:
-    p = _phrases(locale)
-    role = rb.roles[perm.role].label.get(locale) if perm.role in rb.roles else perm.role
-    acts = _join([p["act"][a] for a in ACTIONS if a in perm.actions], locale) or p["no_acts"]
-    scope = p["scope"][perm.scope.kind]
-    if perm.scope.kind == "where" and perm.scope.where is not None:
-        scope = scope.format(c=perm.scope.where.text)
-    text = p["perm"].format(role=role, acts=acts, scope=scope)
-    for kind, access in (("read", perm.read), ("write", perm.write)):
-        if access.mode != "all":
-            key = f"fields_{kind}" + ("_except" if access.mode == "except" else "")
-            text += p[key].format(f=_field_labels(entity, sorted(access.names), locale) or "—")
-    if perm.transitions:
-        names = [_transition_label(entity, t, locale) for t in sorted(perm.transitions)]
-        text += p["tr"].format(t=_join(names, locale))
-    return text
-
-
 def _timing(rb: Rulebook, entity: Entity, timing: Timing, locale: str) -> str:
     p = _phrases(locale)
     t = p["timing"]
@@ -320,33 +303,3 @@ def _time_rule(rb: Rulebook, entity: Entity, rule: TimeRule, locale: str) -> lis
         rollout = p["rollouts"].get(rule.rollout, rule.rollout)
         lines.append("    " + p["rollout"].format(r=rollout) + caps)
     return lines
-
-
-def permission_matrix(rb: Rulebook, locale: str = "zh-CN") -> str:
-    """Role × entity × action, with scope and field access, as an aligned text table."""
-    p = _phrases(locale)
-    header = ["role", "entity", *ACTIONS, "scope", "fields", "transitions"]
-    rows = [header]
-    for role in rb.roles.values():
-        for entity in rb.entities.values():
-            perm = entity.permissions.get(role.name)
-            if perm is None:
-                continue
-            scope = p["scope"][perm.scope.kind].split("：")[0].split(" where")[0]
-            fields = "all" if perm.read.mode == "all" and perm.write.mode == "all" else (
-                f"read:{perm.read.mode}({len(perm.read.names)}) write:{perm.write.mode}"
-                f"({len(perm.write.names)})")  # fmt: skip
-            marks = ["✓" if a in perm.actions else "·" for a in ACTIONS]
-            rows.append([role.name, entity.name, *marks, scope, fields,
-                         ",".join(sorted(perm.transitions)) or "·"])  # fmt: skip
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(header))]
-    return "\n".join("  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip()
-                     for r in rows)  # fmt: skip
-
-
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))

@@ -52,8 +52,11 @@ def check(path: str, warnings: bool, as_json: bool) -> None:
 @click.argument("path", type=click.Path(exists=True))
 @click.argument("entity", required=False)
 @click.option("--locale", default=None, help="zh-CN or en (default: the rulebook's).")
-@click.option("--permissions", is_flag=True, help="Print the role × entity × action matrix.")
-@click.option("--diagram", is_flag=True, help="Print the status diagram (SVG) of ENTITY, or of all.")
+@click.option("--permissions", is_flag=True,
+              help="Print who may do what: per entity (or ENTITY), role × action, row scope, "
+                   "field access and transitions in words.")  # fmt: skip
+@click.option("--diagram", is_flag=True,
+              help="Print the status diagram (SVG) of ENTITY, or of all.")  # fmt: skip
 def explain(path: str, entity: str | None, locale: str | None, permissions: bool,
             diagram: bool) -> None:  # fmt: skip
     """Read the rulebook at PATH (or one ENTITY) back in plain words."""
@@ -74,7 +77,7 @@ def explain(path: str, entity: str | None, locale: str | None, permissions: bool
 
         click.echo(entity_svg(rb.entities[entity], locale) if entity else rulebook_svg(rb, locale))
     elif permissions:
-        click.echo(permission_matrix(rb, locale))
+        click.echo(permission_matrix(rb, locale, entity))
     elif entity:
         if entity not in rb.entities:
             raise click.UsageError(f"no entity '{entity}'; entities: {', '.join(rb.entities)}")

@@ -183,21 +183,110 @@ def test_explain_one_entity():
     assert "needs approval: Sales manager review" in result.stdout
 
 
-def test_explain_permissions_prints_a_row_per_role_and_entity():
+def _cjk(ch: str) -> bool:
+    return ord(ch) > 0x2E80
+
+
+def _role_block(text: str, entity: str, role: str) -> list[str]:
+    """The lines of one role's block under one entity, wrapped lines joined back."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith(f"（{entity}）")
+                 or line.endswith(f"({entity})"))  # fmt: skip
+    title = next(i for i in range(start, len(lines)) if lines[i].strip().endswith(
+        (f"（{role}）", f"({role})")))  # fmt: skip
+    block: list[str] = []
+    for line in lines[title + 1 :]:
+        if not line.strip():
+            break
+        if line.startswith(" " * 8) and block:  # a wrapped line
+            prev, rest = block[-1], line.strip()
+            sep = "" if _cjk(prev[-1]) or _cjk(rest[0]) else " "
+            block[-1] = prev + sep + rest
+        else:
+            block.append(line.strip())
+    return block
+
+
+def _width(line: str) -> int:
+    return sum(2 if _cjk(ch) else 1 for ch in line)
+
+
+def test_explain_permissions_has_a_table_and_a_block_per_role_and_entity():
     rulebook = compile_rulebook(CRM)
     result = run("explain", CRM, "--permissions")
     assert result.exit_code == 0
-    header, *rows = result.stdout.strip().splitlines()
-    assert header.split()[:8] == [
-        "role", "entity", "read", "create", "update", "archive", "export", "import",
+    text = result.stdout
+    for name, entity in rulebook.entities.items():
+        if not entity.permissions:
+            continue
+        section = text[text.index(f"（{name}）\n") :]
+        header = section.splitlines()[1].split()
+        assert header == ["角色", "查看", "新建", "修改", "归档", "导出", "导入"]
+        for role, perm in entity.permissions.items():
+            label = rulebook.roles[role].label.get("zh-CN")
+            row = next(line for line in section.splitlines() if line.split()[:2] == [label, role])
+            marks = row.split()[2:]
+            assert marks == ["✓" if a in perm.actions else "·" for a in
+                             ("read", "create", "update", "archive", "export", "import")]
+            assert _role_block(text, name, role)[0].startswith("操作：")
+
+
+def test_explain_permissions_names_fields_and_scopes_in_words():
+    zh = run("explain", CRM, "--permissions").stdout
+    finance = _role_block(zh, "customer", "finance")
+    assert finance == [
+        "操作：查看、修改",
+        "状态变更：无",
+        "数据范围：全部记录",
+        "只能查看：客户公司全称、客户公司简称、开票抬头、纳税人识别号、开户银行、银行账号*、付款条件、"
+        "信用额度",
+        "只能修改：信用额度",
+        "可查看的敏感字段：银行账号*",
     ]  # fmt: skip
-    expected = {
-        (role, name) for name, entity in rulebook.entities.items() for role in entity.permissions
-    }
-    assert {tuple(row.split()[:2]) for row in rows} == expected
-    assert len(rows) == len(expected)
-    finance = next(r for r in rows if r.split()[:2] == ["finance", "customer"])
-    assert "read:only(8)" in finance
+    sales = _role_block(zh, "customer", "sales")
+    assert "数据范围：满足下列任一条件的记录" in sales
+    assert "· 负责人是本人" in sales
+    assert ("· 该记录有关联的数据调取申请（负责人是本人，且状态是“已批准”，且使用期限至不早于今天）"
+            in sales)  # fmt: skip
+    assert ("条件原文：owner = current_user or count(access_request where owner = current_user "
+            "and status = 'granted' and valid_until >= today()) > 0") in sales
+    assert "可修改：全部字段，除了 交接时间、交接原因、原负责人、信用额度" in sales
+    service = _role_block(zh, "customer", "customer_service")
+    assert "可查看：全部字段，除了 纳税人识别号、开户银行、银行账号*、信用额度" in service
+    assert "可修改：无（没有新建或修改权限）" in service
+    assert "· 状态是“待受理”" in _role_block(zh, "ticket", "customer_service")
+    assert "· 所属客户的负责人是本人" in _role_block(zh, "contact", "sales")
+
+
+def test_explain_permissions_in_english():
+    en = run("explain", CRM, "--permissions", "--locale", "en").stdout
+    finance = _role_block(en, "customer", "finance")
+    assert ("reads only: Company full name, Company short name, Invoice title, Taxpayer ID, Bank, "
+            "Bank account*, Payment terms, Credit limit") in finance
+    assert "writes only: Credit limit" in finance
+    sales = _role_block(en, "customer", "sales")
+    assert "rows: records where any of these holds" in sales
+    assert "· Owner is the user" in sales
+    assert ("· the record has a related Data access request (Owner is the user, and Status is "
+            "“Granted”, and Access until is on or after today)") in sales
+    assert ("writes all fields except: Handed over at, Reason for handover, Previous owner, "
+            "Credit limit") in sales
+    technical = _role_block(en, "customer", "technical")
+    assert ("rows: records where the record has a related Ticket (Technical assignee is the "
+            "user)") in technical
+    assert "writes: nothing (no create or update right)" in technical
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_explain_permissions_fits_a_terminal(locale):
+    text = run("explain", CRM, "--permissions", "--locale", locale).stdout
+    assert max(_width(line) for line in text.splitlines()) <= 100
+
+
+def test_explain_permissions_of_one_entity():
+    text = run("explain", CRM, "customer", "--permissions", "--locale", "en").stdout
+    assert "[Customer] (customer)" in text
+    assert "[Ticket]" not in text and "(ticket)" not in text
 
 
 # --- the session shown in docs/metadata.md is real ---------------------------------------------

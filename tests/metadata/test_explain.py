@@ -14,6 +14,8 @@ from ruleform.metadata.explain import (
     explain_rulebook,
     sort_text,
 )
+from ruleform.metadata.explain_conditions import condition_alternatives, condition_words
+from ruleform.metadata.explain_permissions import display_width, wrap
 from ruleform.metadata.model import Duration, SortKey
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,9 +132,14 @@ def test_crm_in_zh_CN_has_durations_and_sort_orders_in_words(crm):
 def _outside_conditions(text: str) -> str:
     """The text without conditions (written in the rulebook's language) and identifiers."""
     kept = []
+    written = ""  # the indent of a scope condition as written, whose wrapped lines follow
     for line in text.splitlines():
+        if written and line.startswith(written + " "):
+            continue
+        written = line[: line.index("条件原文：")] if "条件原文：" in line else ""
         line = re.sub(r"\([a-z_]+\)|（[a-z_]+）|（cron：[^）]*）", "", line)
-        for marker in ("适用记录：", "条件：", "计算：", "满足条件的记录：", "当 "):
+        line = re.sub(r"^ *[^ ]+ [a-z_]+( +[✓·])+$", "", line)  # a role's row of the table
+        for marker in ("适用记录：", "条件：", "计算：", "条件原文：", "当 "):
             line = line.split(marker)[0]
         kept.append(line)
     return "\n".join(kept)
@@ -185,3 +192,45 @@ def test_field_updates_and_duplicate_outcomes_are_named_by_label(crm):
     assert "同时设置：成交日期" in zh
     assert "同一公司同一部门：客户公司全称、部门 → 提交客户冲突处理" in zh
     assert "→ 设置 流失风险、风险标记日期" in zh
+
+
+SCOPES = EVENTS.replace(
+    "    time_rules:\n      entered_done:",
+    """    permissions:
+      manager:
+        actions: [read]
+        scope:
+          where: "not (subject is empty) and due_on < today() + 3 days and status in ['open']
+            and subject contains 'VIP' and current_user has role 'manager'"
+    time_rules:
+      entered_done:""",
+)
+
+
+def test_a_scope_condition_reads_in_words(tmp_path):
+    path = tmp_path / "scopes.yaml"
+    path.write_text(SCOPES, "utf-8")
+    rb = compile_rulebook(path)
+    ticket = rb.entities["ticket"]
+    where = ticket.permissions["manager"].scope.where.ast
+    assert condition_words(rb, ticket, where, "zh-CN") == (
+        "并非（主题为空），且到期日早于今天 + 3 天，且状态是“待处理”之一，且主题包含“VIP”，"
+        "且本人有角色“经理”"
+    )
+    assert condition_words(rb, ticket, where, "en") == (
+        "not (Subject is empty), and Due on is before today + 3 days, and Status is one of "
+        "“Open”, and Subject contains “VIP”, and the user has the role “Manager”"
+    )
+    assert condition_alternatives(where) == [where]
+
+
+def test_wrap_keeps_lines_short_and_labels_whole():
+    labels = "、".join(["客户公司全称", "开票抬头", "纳税人识别号", "银行账号*"] * 6)
+    lines = wrap("只能查看：" + labels, "    ", "    ", width=60)
+    assert len(lines) > 1 and all(display_width(line) <= 60 for line in lines)
+    assert all(line.startswith("        ") for line in lines[1:])
+    assert "".join(line.strip() for line in lines) == "只能查看：" + labels
+    assert all(line.rstrip().endswith("、") for line in lines[:-1])  # broken between labels
+    en = wrap("reads only: " + ", ".join(["Company full name", "Taxpayer ID"] * 8), "", width=50)
+    assert all(len(line) <= 50 for line in en)
+    assert " ".join(line.strip() for line in en).count("Taxpayer ID") == 8
