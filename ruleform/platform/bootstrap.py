@@ -9,6 +9,7 @@ is an explicit act (``ruleform migrate`` / the admin UI), never a side effect of
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from typing import Any
@@ -49,12 +50,25 @@ def _add_missing_columns(engine: Engine, metadata: sa.MetaData) -> None:
                                          f'"{column.name}" {type_}'))  # fmt: skip
 
 
+#: Compiled stored versions by (number, source digest): the compiled model is immutable, so
+#: every app and worker of a process that serves the same version shares one.
+_COMPILED: dict[tuple[int, str], Rulebook] = {}
+_COMPILED_MAX = 8
+
+
 def compile_stored(source: Any, number: int) -> Rulebook:
     """Compile a rulebook version stored in the database (its normalised source)."""
-    tree = load_text(json.dumps(source, ensure_ascii=False), f"rulebook-version-{number}.json")
-    result = compile_tree(tree)
+    text = json.dumps(source, ensure_ascii=False)
+    key = (number, hashlib.sha256(text.encode()).hexdigest())
+    cached = _COMPILED.get(key)
+    if cached is not None:
+        return cached
+    result = compile_tree(load_text(text, f"rulebook-version-{number}.json"))
     if not result.ok or result.rulebook is None:
         raise RulebookError(result.problems)
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[key] = result.rulebook
     return result.rulebook
 
 

@@ -74,9 +74,26 @@ class Runtime:
         return value
 
 
+#: Tables of the rulebooks this process serves, by the (immutable, shared) compiled model:
+#: ``compile_stored`` hands every app of a version the same ``Rulebook`` object.
+_METADATA: dict[int, tuple[Rulebook, sa.MetaData]] = {}
+_METADATA_MAX = 8
+
+
+def _metadata_of(rulebook: Rulebook) -> sa.MetaData:
+    known = _METADATA.get(id(rulebook))
+    if known is not None and known[0] is rulebook:
+        return known[1]
+    metadata = build_metadata(rulebook)
+    if len(_METADATA) >= _METADATA_MAX:
+        _METADATA.pop(next(iter(_METADATA)))
+    _METADATA[id(rulebook)] = (rulebook, metadata)
+    return metadata
+
+
 def build_runtime(rulebook: Rulebook, version: int) -> Runtime:
     """The runtime of ``rulebook`` stored as version number ``version``."""
-    metadata = build_metadata(rulebook)
+    metadata = _metadata_of(rulebook)
     tables = {name: metadata.tables[e.table_name] for name, e in rulebook.entities.items()}
     calendar = calendar_for(rulebook.calendar, rulebook.timezone)
     return Runtime(
