@@ -15,6 +15,8 @@ import os
 from typing import Any
 
 import sqlalchemy as sa
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
 from ..errors import RulebookError, UsageError
@@ -41,13 +43,13 @@ def _add_missing_columns(engine: Engine, metadata: sa.MetaData) -> None:
     added to databases made before it; anything else is a migration's business."""
     with engine.begin() as conn:
         inspector = sa.inspect(conn)
+        operations = Operations(MigrationContext.configure(conn))
         for table in metadata.sorted_tables:
             present = {c["name"] for c in inspector.get_columns(table.name)}
             for column in table.columns:
                 if column.name not in present and column.nullable and column.server_default is None:
-                    type_ = column.type.compile(dialect=conn.dialect)
-                    conn.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN '
-                                         f'"{column.name}" {type_}'))  # fmt: skip
+                    plain = sa.Column(column.name, column.type, nullable=True)  # no FK, no index
+                    operations.add_column(table.name, plain)
 
 
 #: Compiled stored versions by (number, source digest): the compiled model is immutable, so

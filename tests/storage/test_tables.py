@@ -186,3 +186,20 @@ def test_entity_with_300_fields_takes_a_full_row(engine):
         stored = conn.execute(sa.select(table)).mappings().one()
     assert {k: stored[k] for k in row} == row
     assert len(columns(engine, "e_wide")) == 300 + 11  # system columns, no status
+
+
+def test_a_nullable_system_column_of_a_later_release_is_added_to_an_older_database(engine):
+    """A database made before ``read_audit.via`` existed gets the column at startup, with
+    its rows kept."""
+    from ruleform.platform.bootstrap import ensure_system_tables
+
+    ensure_system_tables(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE read_audit DROP COLUMN via"))
+        conn.execute(sa.text("INSERT INTO read_audit (entity, record_id, fields, at)"
+                             " VALUES ('customer', 1, '[]', CURRENT_TIMESTAMP)"))  # fmt: skip
+    assert "via" not in columns(engine, "read_audit")
+    ensure_system_tables(engine)
+    assert "via" in columns(engine, "read_audit")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM read_audit")).scalar() == 1
