@@ -4,10 +4,12 @@ Pages, the API, exports, related lists, counts, history and notifications ask th
 questions: may this actor do ACTION on ENTITY, which rows (a SQL clause, never a Python
 filter after loading), which fields may they read and write, which transitions.
 
-A user with several roles gets the union of their roles' rights. Field access for reading
-and lists is the union over the roles that grant the action (documented in
-docs/permissions.md); on one record, the fields a user may *write* and the transitions
-they may take come only from the roles whose scope holds that record (``roles_reaching``).
+A user with several roles gets the union of their roles' rights, each role on its own
+rows: on one record, the fields a user may *read* (``field_reach``, ``record_readable``)
+and *write* and the transitions they may take come only from the roles whose scope holds
+that record (``roles_reaching``). ``readable_fields`` is the union over the reading roles:
+the fields that can be asked for at all (columns, filters, the OpenAPI schema); queries
+then leave each cell out where no role reaching its row reads it (``policy_fields``).
 A list view whose condition reads a field hidden from the actor, and a related list
 through a hidden link field, do not exist for them (``usable_views``, ``related_lists``).
 """
@@ -24,6 +26,7 @@ from ..metadata.build_fields import SYSTEM_COLUMNS
 from ..metadata.conditions import SqlContext
 from ..metadata.model import Entity, ListView, Permission, Relation, Rulebook
 from .actors import Actor
+from .policy_fields import FieldGroups, FieldReach
 from .policy_scopes import BoundScope, ScopeCompiler, condition_fields
 
 __all__ = ["Policy", "Decision", "BoundScope", "ALWAYS_READABLE"]
@@ -48,6 +51,7 @@ class Policy:
         self.rulebook = rulebook
         self._scopes = ScopeCompiler(rulebook, calendar)
         self._views: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
+        self._groups: dict[tuple[str, frozenset[str]], FieldGroups] = {}
 
     # --- actions ----------------------------------------------------------------------
 
@@ -148,6 +152,8 @@ class Policy:
             if target is None or not self.can(actor, target, "read") \
                     or field not in self.readable_fields(actor, target):  # fmt: skip
                 return False
+            if name != entity.name and self.field_groups(actor, target).readers(field) is not None:
+                return False  # read on some of its rows only: the condition would tell
         return True
 
     def usable_views(self, actor: Actor, entity: Entity) -> dict[str, ListView]:
@@ -194,9 +200,56 @@ class Policy:
         readable = {f for p in self.permissions(actor, entity, "read") for f in names if p.read.allows(f)}
         return frozenset(readable | ALWAYS_READABLE)
 
+    def field_groups(self, actor: Actor, entity: Entity) -> FieldGroups:
+        """The readable fields and, when the actor's reading roles do not all read the same
+        fields, those roles grouped by field set (kept per entity and role set)."""
+        key = (entity.name, actor.roles if not actor.is_system else frozenset({"\0system"}))
+        found = self._groups.get(key)
+        if found is None:
+            sets: dict[frozenset[str], set[str]] = {}
+            if not actor.is_system:
+                for perm in self.permissions(actor, entity, "read"):
+                    fields = frozenset(f for f in entity.fields if perm.read.allows(f))
+                    sets.setdefault(fields | ALWAYS_READABLE, set()).add(perm.role)
+            groups = tuple(sorted(((frozenset(r), f) for f, r in sets.items()),
+                                  key=lambda g: sorted(g[0])))  # fmt: skip
+            found = FieldGroups(self.readable_fields(actor, entity),
+                                groups if len(groups) > 1 else ())  # fmt: skip
+            self._groups[key] = found
+        return found
+
+    def field_reach(self, actor: Actor, entity: Entity, tables: dict[str, sa.Table],
+                    now: datetime | None = None) -> FieldReach:  # fmt: skip
+        """Where each readable field of ``entity`` may be read by ``actor`` (see
+        ``policy_fields``): every query shape leaves a cell out, and filters, searches,
+        sorts and groups ignore it, on rows no role reading that field reaches."""
+        now = now or _utcnow()
+
+        def scope_of(roles: frozenset[str]) -> BoundScope:
+            return self.scope(self.narrowed(actor, roles), entity, tables, "read", now)
+
+        return FieldReach(self.field_groups(actor, entity), scope_of)
+
+    def record_readable(self, conn: Any, actor: Actor, entity: Entity,
+                        tables: dict[str, sa.Table], record_id: int) -> frozenset[str]:  # fmt: skip
+        """The fields of one record *in the actor's read scope* they may read: those of the
+        roles whose read scope holds it (no query when all reading roles read the same)."""
+        groups = self.field_groups(actor, entity)
+        if groups.uniform:
+            return groups.readable
+        roles = self.roles_reaching(conn, actor, entity, tables, record_id, "read")
+        return frozenset(f for r, fields in groups.groups if r & roles for f in fields)
+
+    def field_clause(self, actor: Actor, entity: Entity, tables: dict[str, sa.Table],
+                     name: str, now: datetime | None = None) -> Any:  # fmt: skip
+        """A self-contained condition holding where ``name`` is readable beyond the read
+        scope itself (None: everywhere the actor reads) — for a related list through it."""
+        scope = self.field_reach(actor, entity, tables, now).clause(name)
+        return None if scope is None else scope.bound()
+
     def record_fields(self, conn: Any, actor: Actor, entity: Entity, tables: dict[str, sa.Table],
                       record_id: int, now: datetime | None = None) -> frozenset[str]:  # fmt: skip
-        """The fields of one record the actor may read: :meth:`readable_fields` when the row
+        """The fields of one record the actor may read: :meth:`record_readable` when the row
         is in their read scope, only ``id`` when it is not (messages and task titles about a
         record someone may not see name nothing of it)."""
         if actor.is_system:
@@ -205,7 +258,9 @@ class Policy:
         table = tables[entity.name]
         found = conn.execute(sa.select(sa.literal(1)).where(table.c.id == record_id, scope.clause),
                              scope.params).first()  # fmt: skip
-        return self.readable_fields(actor, entity) if found is not None else frozenset({"id"})
+        if found is None:
+            return frozenset({"id"})
+        return self.record_readable(conn, actor, entity, tables, record_id)
 
     def writable_fields(self, actor: Actor, entity: Entity, action: str = "update") -> frozenset[str]:
         """Fields the actor may write when doing ``action`` (create or update)."""

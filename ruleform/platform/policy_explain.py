@@ -41,6 +41,8 @@ TEXTS = {
         "field_unknown": "{entity} has no field “{field}”.",
         "field_read": "Field {field}: readable through {roles}.",
         "field_hidden": "Field {field}: no role of {user} may read it (it is left out everywhere).",
+        "field_elsewhere": "Field {field}: readable through {roles} on their own records only; "
+                           "none of them reaches this one.",
         "field_sensitive": "Field {field} is sensitive: masked until revealed; every reveal is "
                            "written to the read audit.",
         "field_write": "Field {field}: writable through {roles}.",
@@ -65,6 +67,8 @@ TEXTS = {
         "field_unknown": "{entity}没有字段“{field}”。",
         "field_read": "字段 {field}：通过角色 {roles} 可查看。",
         "field_hidden": "字段 {field}：{user} 的任何角色都不能查看（各处均不显示）。",
+        "field_elsewhere": "字段 {field}：角色 {roles} 只能在各自范围内的记录上查看，"
+                           "都不包括这条记录。",
         "field_sensitive": "字段 {field} 为敏感字段：默认遮盖，需主动显示；每次显示都记入查看日志。",
         "field_write": "字段 {field}：通过角色 {roles} 可修改。",
         "field_no_write": "字段 {field}：{user} 不能修改。",
@@ -92,6 +96,7 @@ def explain(policy: Any, conn: Any, tables: Any, actor: Actor, entity: Entity,
         return Decision(True, (_say(locale, "system"),))
     reasons: list[str] = []
     allowed = False
+    reaching: set[str] = set()  # a role's fields are read on the records its scope holds
     for role in sorted(actor.roles):
         perm = entity.permissions.get(role)
         if perm is None:
@@ -102,6 +107,8 @@ def explain(policy: Any, conn: Any, tables: Any, actor: Actor, entity: Entity,
             continue
         ok, lines = _scope(policy, conn, tables, actor, entity, perm, row, locale)
         allowed = allowed or ok
+        if ok:
+            reaching.add(role)
         reasons += lines
     if not reasons:
         reasons.append(_say(locale, "no_roles", user=user, entity=name))
@@ -109,7 +116,7 @@ def explain(policy: Any, conn: Any, tables: Any, actor: Actor, entity: Entity,
                         id=record_id))  # fmt: skip
     field_ok = True
     if field is not None:
-        field_ok, lines = _field(policy, actor, entity, field, locale, user)
+        field_ok, lines = _field(policy, actor, entity, field, locale, user, reaching)
         reasons += lines
     return Decision(allowed and field_ok, tuple(reasons))
 
@@ -172,16 +179,19 @@ def _parts(where: Any) -> list[tuple[str, a.Node]]:
 
 
 def _field(policy: Any, actor: Actor, entity: Entity, name: str, locale: str,
-           user: str) -> tuple[bool, list[str]]:  # fmt: skip
+           user: str, reaching: set[str]) -> tuple[bool, list[str]]:  # fmt: skip
     f = entity.fields.get(name)
     label = f.label.get(locale, name) if f is not None else name
     if f is None:
         return False, [_say(locale, "field_unknown", entity=entity.label.get(locale, entity.name),
                             field=name)]  # fmt: skip
-    readers = [p.role for p in policy.permissions(actor, entity, "read") if p.read.allows(name)]
+    anywhere = [p.role for p in policy.permissions(actor, entity, "read") if p.read.allows(name)]
+    readers = [r for r in anywhere if r in reaching] if reaching else anywhere
     lines = []
     if readers:
         lines.append(_say(locale, "field_read", field=label, roles=", ".join(readers)))
+    elif anywhere:  # read by a role whose scope does not hold this record
+        lines.append(_say(locale, "field_elsewhere", field=label, roles=", ".join(anywhere)))
     else:
         lines.append(_say(locale, "field_hidden", field=label, user=user))
     if f.sensitive and readers:

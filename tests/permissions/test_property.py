@@ -7,7 +7,10 @@ must return exactly the records — and on each record exactly the fields — th
 brute-force oracle finds by walking the compiled model's permission declarations in plain
 Python: row scopes ``own``, ``department``, ``department_tree``, ``all`` and the
 conditions below, field read access ``all`` / ``only`` / ``except``, several roles = the
-union, related rows (counts, ``customer.owner``) seen through the related entity's own rules.
+union of each role's rights *on its own rows* (a field of a record is readable when a role
+whose scope holds the record reads it; the list's columns are the union over the roles),
+related rows (counts, ``customer.owner``) seen through the related entity's own rules.
+``GET /api/v1/<entity>/<id>`` of every record listed must show the same fields as its row.
 
 The oracle shares no code with the policy: it reads only the declarations. Conditions are
 interpreted by hand (``CONDITIONS``); a rulebook change that adds a condition this file
@@ -178,10 +181,23 @@ class Oracle:
                 if not r.archived and self.may_read(r, user)}  # fmt: skip
 
     def fields(self, entity: str, user: int, columns: set[str]) -> set[str]:
+        """The columns of the list: the union over the roles that read the entity."""
         model = self.rulebook.entities[entity]
         names = {n for n in model.fields if n in columns
                  and any(_allows(p.read, n) for p in self.perms(entity, user))}  # fmt: skip
         return names | (ALWAYS & columns)
+
+    def record_fields(self, rec: Rec, user: int, columns: set[str]) -> set[str]:
+        """The fields of one record: those of the roles whose scope holds *that* record."""
+        model = self.rulebook.entities[rec.entity]
+        reaching = [p for p in self.perms(rec.entity, user)
+                    if self._in_scope(p, rec, user, (rec.entity,))]  # fmt: skip
+        names = {n for n in model.fields if n in columns
+                 and any(_allows(p.read, n) for p in reaching)}  # fmt: skip
+        return names | (ALWAYS & columns)
+
+    def record(self, entity: str, record_id: int) -> Rec:
+        return next(r for r in self.by_entity[entity] if r.id == record_id)
 
 
 def _allows(access: Any, name: str) -> bool:
@@ -316,14 +332,15 @@ def _customer(owner: int | None, dept: int | None, archived: bool = False) -> Re
 
 #: A world every run checks, whatever hypothesis draws: a chain of departments 0 → 1 → 2;
 #: a sales manager in 1 (sees 1 and 2, not 0), a salesperson in 2 with one live and one
-#: expired grant (R13), a technician with one ticket, finance + customer service (fields).
+#: expired grant (R13), a technician with one ticket, finance + customer service (fields),
+#: finance + sales (payment fields on every customer, all fields on their own only).
 EVERY_SCOPE = World(
     parents=[None, 0, 1],
     users=[(frozenset({"sales_manager"}), 1), (frozenset({"sales"}), 2),
            (frozenset({"technical"}), 0), (frozenset({"finance", "customer_service"}), 0),
-           (frozenset({"it"}), 2)],
+           (frozenset({"it"}), 2), (frozenset({"finance", "sales"}), 2)],
     records=[_customer(1, 2), _customer(0, 1), _customer(2, 0), _customer(None, 0),
-             _customer(1, 2, archived=True), _customer(3, 1),
+             _customer(1, 2, archived=True), _customer(3, 1), _customer(5, 2),
              Rec("access_request", 1, 2, {"customer": 2, "status": "granted", "valid_until": 0}),
              Rec("access_request", 1, 2, {"customer": 3, "status": "granted", "valid_until": -1}),
              Rec("access_request", 0, 1, {"customer": 5, "status": "granted", "valid_until": 2}),
@@ -377,8 +394,13 @@ def _compare(client: Any, token: str, entity: str, oracle: Oracle, user: int,
     fields = oracle.fields(entity, user, columns)
     assert set(body["meta"]["columns"]) == fields, (entity, roles)
     model = rulebook.entities[entity]
+    headers = {"Authorization": f"Bearer {token}"}
     for row in body["data"]:
-        assert set(row) == fields, (entity, roles)
+        expected = oracle.record_fields(oracle.record(entity, row["id"]), user, columns)
+        assert set(row) == expected, (entity, roles, row["id"])
         for name, value in row.items():
             if name in model.fields and model.fields[name].sensitive and value is not None:
                 assert str(value).startswith(MASK), (entity, name)  # masked in lists (R40)
+        one = client.get(f"/api/v1/{entity}/{row['id']}", headers=headers)
+        assert one.status_code == 200, one.get_json()
+        assert set(one.get_json()["data"]) == expected, (entity, roles, row["id"])

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 
@@ -116,7 +117,8 @@ class RecordAPI(MethodView):
             query = list_query(service.rt, model, readable, locale())
             page = run_list(service, model, query, current_app.config.get("LIST_COUNT_CAP", 10_000))
             service.audit_list(model, [r["id"] for r in page.rows],
-                               [c for c in page.columns if c not in page.masked])  # R40
+                               [c for c in page.columns if c not in page.masked],
+                               page.hidden)  # R40  # fmt: skip
         return json_response(page_document(model, page, query, locale()))
 
     def _one(self, entity: str, record_id: int) -> Any:
@@ -173,11 +175,18 @@ def related_list(entity: str, record_id: int, related: str) -> Any:
         _require_readable(service, parent, record_id)
         column = service.rt.table(child).c[relation.field]
         readable = service.policy.readable_fields(service.actor, child)
-        query = list_query(service.rt, child, readable, locale(), extra_clause=column == record_id)
+        query = list_query(service.rt, child, readable, locale(),
+                           extra_clause=_linking(service, child, column, record_id))
         page = run_list(service, child, query, current_app.config.get("LIST_COUNT_CAP", 10_000))
     document = page_document(child, page, query, locale())
     document["meta"]["via"] = relation.field
     return json_response(document)
+
+
+def _linking(service: RecordService, child: Entity, column: Any, record_id: int) -> Any:
+    """``column = record_id``, only on the children where the actor may read the link."""
+    where = service.policy.field_clause(service.actor, child, service.rt.tables, column.name)
+    return column == record_id if where is None else sa.and_(column == record_id, where)
 
 
 def _pick_relation(relations: list[Any], via: str | None) -> Any:

@@ -54,7 +54,7 @@ def timeline(service: RecordService, entity: Entity, record_id: int,
              .order_by(table.c.at.desc(), table.c.id.desc()).limit(LIMIT))  # fmt: skip
     rows = list(service.conn.execute(query).mappings())
     lookups.load_users({r["user_id"] for r in rows if r["user_id"] is not None})
-    readable = service.policy.readable_fields(service.actor, entity)
+    readable = service.readable(entity, record_id)  # the roles reaching this record
     return [_entry(entity, row, readable, lookups) for row in rows]
 
 

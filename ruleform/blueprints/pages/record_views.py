@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 
 from ...errors import VersionConflict
@@ -116,6 +117,9 @@ def _related_list(service: RecordService, relation: Relation, record_id: int,
     wanted = [c for c in (view.columns if view else (target.title_field,))
               if c != relation.field and c in readable] or [target.title_field]  # fmt: skip
     clause = service.rt.table(target).c[relation.field] == record_id
+    where = service.policy.field_clause(service.actor, target, service.rt.tables, relation.field)
+    if where is not None:  # only the children where the actor may read the link
+        clause = sa.and_(clause, where)
     query = ListQuery(default_view=False, columns=wanted, count=False, page_size=RELATED_ROWS,
                       extra_clause=clause)
     page = run_list(service, target, query)

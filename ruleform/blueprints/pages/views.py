@@ -86,7 +86,7 @@ def list_records(entity: str) -> Any:
         readable = service.policy.readable_fields(service.actor, ent)
         shown = _shown_columns(ent, listing, page, readable)
         service.audit_list(ent, [r["id"] for r in page.rows],
-                           [c for c in shown if c not in page.masked])  # R40
+                           [c for c in shown if c not in page.masked], page.hidden)  # R40
         lookups = Lookups(service, locale())
         lookups.prefetch(ent, page.rows, shown)
         rows = [Row(r["id"], [present_column(ent, c, r.get(c), lookups, c in page.masked)

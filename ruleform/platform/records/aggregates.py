@@ -7,7 +7,8 @@ are by at most two readable, low-cardinality columns (choice, boolean, user, dep
 status, owner, department). Sensitive fields are neither summed nor grouped: a sum of
 masked values would reveal them. The rows counted are exactly the rows the list would
 show (same scope, view, filters and search), so an aggregate is never an oracle on rows
-outside the actor's scope.
+outside the actor's scope; a value counts only where the actor may read it (a user with
+several roles: NULL on rows no role reading the field reaches).
 """
 
 from __future__ import annotations
@@ -50,18 +51,19 @@ def run_aggregate(service: Any, entity: Entity, query: AggregateQuery) -> dict[s
     keys = [name for name in query.group_by if _groupable(entity, name, scoped, table)]
     if len(query.group_by) > MAX_GROUP_BY:
         scoped.fail("group_by", "too_many_groups", max=MAX_GROUP_BY)
-    columns = [table.c[k].label(f"g_{i}") for i, k in enumerate(keys)]
+    groups_by = [scoped.column(k) for k in keys]  # NULL where a role set cannot read it
+    columns = [g.label(f"g_{i}") for i, g in enumerate(groups_by)]
     labels: list[tuple[str, str, str]] = [("count", "", "n")]
     columns.append(sa.func.count().label("n"))
     for i, (func, name) in enumerate(query.measures):
         if _measurable(entity, func, name, scoped, table):
-            column = getattr(sa.func, func)(table.c[name])
+            column = getattr(sa.func, func)(scoped.column(name))
             columns.append(column.label(f"m_{i}"))
             labels.append((func, name, f"m_{i}"))
     scoped.raise_errors()
     stmt = scoped.select(*columns)
     if keys:
-        stmt = stmt.group_by(*(table.c[k] for k in keys)).order_by(*(table.c[k] for k in keys))
+        stmt = stmt.group_by(*groups_by).order_by(*groups_by)
         stmt = stmt.limit(MAX_GROUPS + 1)
     rows = list(scoped.execute(service.conn, stmt).mappings())
     groups = [_group(row, keys, labels) for row in rows[:MAX_GROUPS]]

@@ -2,10 +2,12 @@
 
 An export needs the ``export`` action and reads only rows the actor may both read and
 export, only readable fields; sensitive values stay masked unless asked for by name
-(``reveal``), which the read audit records. Every exported record is written to the read
-audit (``via: export``); an export over the alert threshold raises an alert to the
-administrators (R47). An export larger than ``max_rows`` is refused, not cut: a partial
-file that looks complete is worse than none.
+(``reveal``), which the read audit records. A user holding several roles gets a cell only
+where a role reaching its row reads the field (blank elsewhere; see ``policy_fields``).
+Every exported record is written to the read audit (``via: export``), with the fields its
+row showed; an export over the alert threshold raises an alert to the administrators (R47).
+An export larger than ``max_rows`` is refused, not cut: a partial file that looks complete
+is worse than none.
 
 Cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or CR)
 are written with a leading apostrophe.
@@ -54,19 +56,27 @@ def export_rows(service: Any, entity: Entity, query: ListQuery, *, max_rows: int
     for name in set(reveal) - revealed:
         scoped.fail("reveal", "invalid_column", field=name[:64])
     scoped.raise_errors()
-    table = scoped.table
-    stmt = scoped.select(*(table.c[c] for c in columns)).order_by(table.c.id).limit(max_rows + 1)
-    rows = [dict(r) for r in scoped.execute(service.conn, stmt).mappings()]
-    if len(rows) > max_rows:
+    table, reach = scoped.table, scoped.reach
+    flags = reach.flag_columns(scoped.params)  # none unless several roles read differently
+    stmt = scoped.select(*(table.c[c] for c in columns), *flags).order_by(table.c.id)
+    found = scoped.execute(service.conn, stmt.limit(max_rows + 1)).all()
+    if len(found) > max_rows:
         raise FieldErrors({"export": [message("export_too_large", scoped.locale, max=max_rows)]})
+    hidden = [reach.hidden_of(r[len(columns):]) for r in found]
+    rows = [{c: v for c, v in zip(columns, r, strict=False) if c not in h}
+            for r, h in zip(found, hidden, strict=True)]  # fmt: skip
     masked = {c for c in columns if c in entity.fields and entity.fields[c].sensitive} - revealed
     now = utcnow()
     shown = [c for c in columns if c not in masked]
-    write_reads(service, entity.name, [r["id"] for r in rows], shown, "export", now)
+    by_fields: dict[frozenset[str], list[int]] = {}  # the read audit names what each row showed
+    for r, h in zip(rows, hidden, strict=True):
+        by_fields.setdefault(h, []).append(r["id"])
+    for h, ids in by_fields.items():
+        write_reads(service, entity.name, ids, [c for c in shown if c not in h], "export", now)
     check_unusual(service, entity.name, "export", len(rows), now, limits or service.limits)
     locale = scoped.locale
     headers = [_header(entity, c, locale) for c in columns]
-    body = [[_cell(r[c], c in masked) for c in columns] for r in rows]
+    body = [[_cell(r[c], c in masked) if c in r else None for c in columns] for r in rows]
     return ExportData(columns, headers, body, masked)
 
 

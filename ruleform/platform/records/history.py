@@ -29,7 +29,7 @@ def read_history(service: Any, entity_name: str, record_id: Any, page_size: int 
     """Entries of the record's history (newest first) for ``service.actor``."""
     entity = service.entity(entity_name)
     stored = service._stored(entity, record_id)  # NotFound when not readable
-    readable = service.policy.readable_fields(service.actor, entity)
+    readable = service.readable(entity, stored["id"])  # the roles reaching this record
     history = service.rt.system_table("record_history")
     users = service.rt.system_table("users")
     query = (

@@ -76,6 +76,7 @@ class ListPage:
     count: int | None = None
     count_capped: bool = False
     masked: set[str] = field(default_factory=set)
+    hidden: list[frozenset[str]] | None = None  # per row, the columns left out (several roles)
 
 
 def run_list(service: Any, entity: Entity, query: ListQuery, count_cap: int = 10_000,
@@ -90,10 +91,20 @@ def run_list(service: Any, entity: Entity, query: ListQuery, count_cap: int = 10
     selected = columns + [k.field for k in sort if k.field not in columns]
     stmt = _page_statement(entity, table, scoped, query, selected, sort, page_size, service.rt)
     found = scoped.execute(service.conn, stmt).all()  # plain tuples in ``selected`` order
+    hidden = None
+    if not scoped.reach.uniform:  # cells no role reaching their row reads are left out
+        hidden = [scoped.reach.hidden_of(r[len(selected):]) for r in found]
+        found = [tuple(None if n in h else v for n, v in zip(selected, r, strict=False))
+                 for r, h in zip(found, hidden, strict=True)]  # fmt: skip
     next_cursor = None
     if len(found) > page_size:
         next_cursor = _cursor(dict(zip(selected, found[page_size - 1], strict=True)), sort)
     rows = [dict(zip(columns, r, strict=False)) for r in found[:page_size]]  # sort-only keys cut
+    if hidden is not None:
+        hidden = hidden[:page_size]
+        for row, h in zip(rows, hidden, strict=True):
+            for name in h & row.keys():
+                del row[name]
     count, capped = None, False
     if query.count and not query.cursor:
         if next_cursor is None:  # the whole list is on this page: no need to count again
@@ -101,7 +112,7 @@ def run_list(service: Any, entity: Entity, query: ListQuery, count_cap: int = 10
         else:
             count, capped = capped_count(service.conn, scoped, count_cap)
     masked = {c for c in columns if c in entity.fields and entity.fields[c].sensitive}
-    return ListPage(rows, columns, next_cursor, count, capped, masked)
+    return ListPage(rows, columns, next_cursor, count, capped, masked, hidden)
 
 
 def _page_statement(entity: Entity, table: sa.Table, scoped: Any, query: ListQuery,
@@ -114,16 +125,20 @@ def _page_statement(entity: Entity, table: sa.Table, scoped: Any, query: ListQue
     objects ask for the same columns, order and page size; SQLAlchemy then skips building
     it and computing its cache key. Values reach it as parameters (``scoped.params``)."""
     plain = not (query.filters or query.search or query.cursor) and query.extra_clause is None \
-        and (scoped.view is None or scoped.view.where is None)  # fmt: skip
+        and (scoped.view is None or scoped.view.where is None) and scoped.reach.uniform  # fmt: skip
     key = (table, tuple(selected), tuple(sort), page_size, tuple(id(w) for w in scoped.where))
     if plain:
         kept = _PAGES.get(key)
         if kept is not None and all(a is b for a, b in zip(kept[0], scoped.where, strict=True)):
             return kept[1]
     stmt = _selecting(table, tuple(selected)).where(*scoped.where)
+    column = table.c.__getitem__
+    if not scoped.reach.uniform:  # one flag per group of roles; sorts see NULL where hidden
+        stmt = stmt.add_columns(*scoped.reach.flag_columns(scoped.params))
+        column = scoped.column
     if query.cursor:
-        stmt = stmt.where(_after_cursor(entity, table, sort, query.cursor, scoped.locale, rt))
-    stmt = stmt.order_by(*_order_by(table, sort)).limit(page_size + 1)
+        stmt = stmt.where(_after_cursor(entity, column, sort, query.cursor, scoped.locale, rt))
+    stmt = stmt.order_by(*_order_by(column, table, sort)).limit(page_size + 1)
     if plain:
         with _PAGES_LOCK:
             while len(_PAGES) >= _MAX_PAGES:
@@ -244,14 +259,17 @@ def _parse_filter_value(f: Field, raw: Any, tz: str) -> Any:
 
 
 def search_clause(entity: Entity, table: sa.Table, view: Any, readable: frozenset[str],
-                   text: str) -> Any:  # fmt: skip
+                   text: str, restrict: Any = None) -> Any:  # fmt: skip
+    """Rows where one searched field contains ``text``; ``restrict(name, clause)`` limits
+    each field's test to the rows where it is readable (see ``FieldReach.restrict``)."""
     fields = [n for n in (view.search if view else ()) or (entity.title_field,)
               if n in readable and n in table.c and not (n in entity.fields and entity.fields[n].sensitive)]  # fmt: skip
     needle = text.strip()[:200].lower()
     if not fields or not needle:
         return sa.true()
     pattern = sqlfuncs.like_pattern("contains", needle, literal=True)
-    return sa.or_(*(sa.func.lower(table.c[n]).like(pattern, escape=sqlfuncs.ESCAPE) for n in fields))
+    tests = [(n, sa.func.lower(table.c[n]).like(pattern, escape=sqlfuncs.ESCAPE)) for n in fields]
+    return sa.or_(*(c if restrict is None else restrict(n, c) for n, c in tests))
 
 
 def _sort_keys(entity: Entity, view: Any, query: ListQuery, readable: frozenset[str],
@@ -270,15 +288,15 @@ def _sort_keys(entity: Entity, view: Any, query: ListQuery, readable: frozenset[
     return good or ([] if asked and keys else [SortKey("updated_at", True)])
 
 
-def _order_by(table: sa.Table, sort: list[SortKey]) -> list[Any]:
+def _order_by(column: Any, table: sa.Table, sort: list[SortKey]) -> list[Any]:
     """Empty values last in both directions. ``NULLS LAST`` (not an ``IS NULL`` sort term)
     and nothing at all for NOT NULL columns, so an index on the column can serve the order
     (``updated_at DESC`` at a million rows: an index scan, not a sort of every match)."""
     order = []
     for key in sort:
-        col = table.c[key.field]
+        col = column(key.field)
         term = col.desc() if key.descending else col.asc()
-        order.append(term.nulls_last() if col.nullable else term)
+        order.append(term.nulls_last() if getattr(col, "nullable", True) else term)
     return [*order, table.c.id.asc()]
 
 
@@ -288,7 +306,7 @@ def _cursor(row: dict[str, Any], sort: list[SortKey]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _after_cursor(entity: Entity, table: sa.Table, sort: list[SortKey], cursor: str,
+def _after_cursor(entity: Entity, column: Any, sort: list[SortKey], cursor: str,
                   locale: str, rt: Any) -> Any:  # fmt: skip
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -303,17 +321,18 @@ def _after_cursor(entity: Entity, table: sa.Table, sort: list[SortKey], cursor: 
         raise FieldErrors({"cursor": [message("bad_cursor", locale)]}) from None
     branches, equal = [], []
     for key, value in zip(sort, typed, strict=True):
-        col = table.c[key.field]
+        col = column(key.field)
         if value is None:
             equal.append(col.is_(None))
             continue
         after = col < value if key.descending else col > value
-        branches.append(sa.and_(*equal, sa.or_(after, col.is_(None)) if col.nullable else after))
+        nullable = getattr(col, "nullable", True)
+        branches.append(sa.and_(*equal, sa.or_(after, col.is_(None)) if nullable else after))
         equal.append(col == value)
-    branches.append(sa.and_(*equal, table.c.id > last_id))
+    branches.append(sa.and_(*equal, column("id") > last_id))
     clause = sa.or_(*branches)
-    first, value = table.c[sort[0].field], typed[0]
-    if not first.nullable and value is not None:  # a range an index scan can start from
+    first, value = column(sort[0].field), typed[0]
+    if not getattr(first, "nullable", True) and value is not None:  # an index range start
         clause = sa.and_(first <= value if sort[0].descending else first >= value, clause)
     return clause
 

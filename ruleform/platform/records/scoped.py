@@ -15,7 +15,12 @@ Rules every shape inherits from here:
   own, a related record's, or inside a count) is refused like an unknown view;
 - sensitive fields are masked, so they can be tested for emptiness only (a prefix filter
   would reveal the masked value without the audited reveal); they are never searched;
-- counts and references inside conditions only see rows the actor may read.
+- counts and references inside conditions only see rows the actor may read;
+- a user holding several roles reads a field only on the rows of a role that reads it
+  (``ScopedQuery.reach``): a filter, search or view condition on it holds only there, a
+  sort or group sees NULL elsewhere (``column``), and each shape leaves the cell out where
+  it is unreadable (``Policy.field_reach``; nothing changes when every reading role reads
+  the same fields).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ import sqlalchemy as sa
 from ...errors import FieldErrors, PermissionDenied
 from ...metadata.model import Entity, ListView
 from ..messages import message
+from ..policy_fields import FieldReach
+from ..policy_scopes import condition_fields
 from ..runtime import utcnow
 
 __all__ = ["ScopedQuery", "compile_scope", "SENSITIVE_FILTER_OPS"]
@@ -48,7 +55,12 @@ class ScopedQuery:
     readable: frozenset[str]
     view: ListView | None
     locale: str
+    reach: FieldReach
     errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def column(self, name: str) -> Any:
+        """The column ``name`` as sorts, groups and sums see it: NULL where unreadable."""
+        return self.reach.column(self.table, name, self.params)
 
     def select(self, *columns: Any) -> Any:
         """``SELECT columns FROM table WHERE …`` (run it with :meth:`execute`)."""
@@ -87,20 +99,26 @@ def compile_scope(service: Any, entity: Entity, query: Any, action: str = "read"
         where.append(extra.clause)
         params.update(extra.params)
     view = _view(entity, query, policy.usable_views(actor, entity))
-    scoped = ScopedQuery(entity, table, where, params,
-                         policy.readable_fields(actor, entity), view, locale)  # fmt: skip
+    reach = policy.field_reach(actor, entity, rt.tables, now)
+    scoped = ScopedQuery(entity, table, where, params, reach.readable, view, locale, reach)
     if query.view and view is None:  # unknown, or filtering by fields hidden from the actor
         scoped.errors.setdefault("view", []).append(
             message("unknown_view", locale, name=str(query.view)[:64]))  # fmt: skip
     if not query.include_archived:
         where.append(_live(table))
     if view is not None and view.where is not None:
-        where.append(view.where.to_sql(policy.sql_context(actor, entity, rt.tables, now)))
+        clause = view.where.to_sql(policy.sql_context(actor, entity, rt.tables, now))
+        if not reach.uniform:  # the view's condition holds only where it may read its fields
+            for name in sorted({f for e, f in condition_fields(entity.name, view.where.ast)
+                                if e == entity.name and f in table.c}):  # fmt: skip
+                clause = reach.restrict(name, clause, params)
+        where.append(clause)
     if query.extra_clause is not None:
         where.append(query.extra_clause)
     _filters(rt, scoped, query.filters)
     if query.search:
-        where.append(search_clause(entity, table, view, scoped.readable, query.search))
+        where.append(search_clause(entity, table, view, scoped.readable, query.search,
+                                   lambda n, c: reach.restrict(n, c, params)))  # fmt: skip
     return scoped
 
 
@@ -134,4 +152,4 @@ def _filters(rt: Any, scoped: ScopedQuery, filters: Sequence[Any]) -> None:
         clause = filter_clause(rt, scoped.entity, scoped.table, flt, scoped.readable,
                                scoped.locale, scoped.errors)  # fmt: skip
         if clause is not None:
-            scoped.where.append(clause)
+            scoped.where.append(scoped.reach.restrict(flt.field, clause, scoped.params))

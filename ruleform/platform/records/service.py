@@ -118,7 +118,7 @@ class RecordService:
         towards R47's bulk-viewing alert (it is still audited)."""
         entity = self.entity(entity_name)
         stored = self._stored(entity, record_id)
-        readable = self.policy.readable_fields(self.actor, entity)
+        readable = self.readable(entity, stored["id"])
         revealed = {f for f in reveal if f in readable and entity.fields.get(f) is not None
                     and entity.fields[f].sensitive}  # fmt: skip
         view = self._view(entity, stored, readable, revealed)
@@ -128,6 +128,12 @@ class RecordService:
             self._audit_read(entity, view.id, sorted(readable - view.masked),
                              "reveal" if revealed else "view", watch)  # fmt: skip
         return view
+
+    def readable(self, entity: Entity, record_id: int) -> frozenset[str]:
+        """The fields of a record in the actor's read scope they may read (those of the
+        roles reaching it: ``Policy.record_readable``)."""
+        return self.policy.record_readable(self.conn, self.actor, entity, self.rt.tables,
+                                           record_id)  # fmt: skip
 
     def _view(self, entity: Entity, stored: Mapping[str, Any], readable: frozenset[str],
               revealed: set[str] | frozenset[str] = frozenset()) -> RecordView:  # fmt: skip
@@ -152,12 +158,19 @@ class RecordService:
         if watch:
             check_unusual(self, entity.name, via, 1, now, self.limits)
 
-    def audit_list(self, entity: Entity, record_ids: list[int], fields: list[str]) -> None:
-        """R40: a list of an audited entity was seen (one row per record shown); R47: many
-        records seen within an hour alert the administrators."""
+    def audit_list(self, entity: Entity, record_ids: list[int], fields: list[str],
+                   hidden: list[frozenset[str]] | None = None) -> None:  # fmt: skip
+        """R40: a list of an audited entity was seen (one row per record shown, naming the
+        ``fields`` shown less the row's ``hidden`` ones); R47: many records seen within an
+        hour alert the administrators."""
         if entity.audit_reads and record_ids and self.actor.user_id is not None:
             now = utcnow()
-            write_reads(self, entity.name, record_ids, fields, "list", now)
+            by_fields: dict[frozenset[str], list[int]] = {}
+            for i, record_id in enumerate(record_ids):
+                by_fields.setdefault(hidden[i] if hidden else frozenset(), []).append(record_id)
+            for left_out, ids in by_fields.items():
+                write_reads(self, entity.name, ids, [f for f in fields if f not in left_out],
+                            "list", now)  # fmt: skip
             check_unusual(self, entity.name, "list", len(record_ids), now, self.limits)
 
     # --- writing -------------------------------------------------------------------------
