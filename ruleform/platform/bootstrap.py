@@ -34,7 +34,10 @@ def ensure_system_tables(engine: Engine) -> None:
     """Create the platform's own tables if they do not exist yet."""
     metadata = sa.MetaData()
     add_system_tables(metadata)
-    metadata.create_all(engine, checkfirst=True)
+    with engine.connect() as conn:
+        present = set(sa.inspect(conn).get_table_names())
+    if not set(metadata.tables) <= present:
+        metadata.create_all(engine, checkfirst=True)
     _add_missing_columns(engine, metadata)
 
 
@@ -42,12 +45,13 @@ def _add_missing_columns(engine: Engine, metadata: sa.MetaData) -> None:
     """Nullable columns added to a system table in a later release (``read_audit.via``) are
     added to databases made before it; anything else is a migration's business."""
     with engine.begin() as conn:
-        inspector = sa.inspect(conn)
+        live = sa.inspect(conn).get_multi_columns(filter_names=list(metadata.tables))
+        present = {table: {c["name"] for c in cols} for (_schema, table), cols in live.items()}
         operations = Operations(MigrationContext.configure(conn))
         for table in metadata.sorted_tables:
-            present = {c["name"] for c in inspector.get_columns(table.name)}
             for column in table.columns:
-                if column.name not in present and column.nullable and column.server_default is None:
+                if (column.name not in present.get(table.name, {column.name})
+                        and column.nullable and column.server_default is None):
                     plain = sa.Column(column.name, column.type, nullable=True)  # no FK, no index
                     operations.add_column(table.name, plain)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,30 +61,45 @@ def normalise_rule(rule: str | None) -> str:
 
 
 def reflect_live(connection: Connection, names: Iterable[str]) -> dict[str, LiveTable]:
-    """The live tables named in ``names`` plus every ``e_*`` table, by name."""
+    """The live tables named in ``names`` plus every ``e_*`` table, by name.
+
+    Columns, indexes and foreign keys of all of them are read with the inspector's batched
+    ``get_multi_*`` calls: a handful of catalogue queries on PostgreSQL, not three per table.
+    """
     inspector = sa.inspect(connection)
     wanted = set(names)
-    existing = [t for t in inspector.get_table_names() if t in wanted or t.startswith("e_")]
-    return {name: _reflect_table(inspector, name, connection) for name in sorted(existing)}
+    existing = sorted(t for t in inspector.get_table_names() if t in wanted or t.startswith("e_"))
+    if not existing:
+        return {}
+    columns = _by_table(inspector.get_multi_columns(filter_names=existing))
+    with quiet_expression_indexes():
+        indexes = _by_table(inspector.get_multi_indexes(filter_names=existing))
+    links = _by_table(inspector.get_multi_foreign_keys(filter_names=existing))
+    return {name: _live_table(connection, name, columns.get(name, []), indexes.get(name, []),
+                              links.get(name, []))
+            for name in existing}  # fmt: skip
 
 
-def _reflect_table(inspector: Any, name: str, connection: Connection) -> LiveTable:
+def _by_table(multi: Mapping[tuple[str | None, str], list[Any]]) -> dict[str, list[Any]]:
+    return {table: items for (_schema, table), items in multi.items()}
+
+
+def _live_table(connection: Connection, name: str, columns: list[Any], indexes: list[Any],
+                links: list[Any]) -> LiveTable:  # fmt: skip
     dialect = connection.dialect
     table = LiveTable(name)
-    for col in inspector.get_columns(name):
+    for col in columns:
         sig = signature(col["type"], dialect)
         table.columns[col["name"]] = LiveColumn(col["name"], col["type"], sig, col["nullable"])
-    with quiet_expression_indexes():
-        indexes = inspector.get_indexes(name)
     reflected = {index.get("name") for index in indexes}
     expression_indexes = [index for index in _sqlite_expression_indexes(connection, name)
                           if index["name"] not in reflected]  # fmt: skip
     for index in [*indexes, *expression_indexes]:
         # an expression index (lower(username)) has no plain columns: compared by name only
-        columns = tuple(c for c in index["column_names"] if c is not None)
+        names = tuple(c for c in index["column_names"] if c is not None)
         if index.get("name"):
-            table.indexes[index["name"]] = LiveIndex(index["name"], columns, bool(index["unique"]))
-    for key in inspector.get_foreign_keys(name):
+            table.indexes[index["name"]] = LiveIndex(index["name"], names, bool(index["unique"]))
+    for key in links:
         if len(key["constrained_columns"]) != 1:
             continue
         column = key["constrained_columns"][0]
