@@ -1,5 +1,6 @@
-"""`make test`: the whole suite on SQLite + embedded Redis, then the app-level tests again on
-PostgreSQL + Redis when they answer on 127.0.0.1 (as in CI).
+"""`make test`: the whole suite on SQLite + embedded Redis and, at the same time, the
+app-level tests again on PostgreSQL + Redis when they answer on 127.0.0.1 (as in CI); the
+second pass's output is printed after the first's.
 
 Pass 1 also runs every engine-level test on PostgreSQL (the ``any_engine`` fixture) when it
 is reachable. Pass 2 sets ``RULEFORM_TEST_BACKEND=postgres`` so the app fixtures use a
@@ -13,6 +14,8 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+from typing import Any
 
 
 def _answers(port: int) -> bool:
@@ -23,10 +26,10 @@ def _answers(port: int) -> bool:
         return False
 
 
-def _pytest(args: list[str], env: dict[str, str]) -> int:
+def _pytest(args: list[str], env: dict[str, str], log: Any = None) -> subprocess.Popen:
     command = [sys.executable, "-m", "pytest", *args]
     print("+", " ".join(command), flush=True)
-    return subprocess.call(command, env=env)
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT if log else None)
 
 
 def _parallel() -> list[str]:
@@ -45,13 +48,23 @@ def main() -> int:
         env.setdefault("RULEFORM_REQUIRE_POSTGRES", "1")
     print(f"test backends: SQLite + embedded Redis; PostgreSQL {'yes' if postgres else 'no'}; "
           f"Redis server {'yes' if redis else 'no'}", flush=True)
-    status = _pytest(["-p", "no:cacheprovider", *parallel, *sys.argv[1:]], {**env, "RULEFORM_TEST_BACKEND": "sqlite"})
-    if status == 0 and postgres and redis:
-        status = _pytest(["-p", "no:cacheprovider", *parallel, "-m", "app", *sys.argv[1:]],
-                         {**env, "RULEFORM_TEST_BACKEND": "postgres"})
-        status = 0 if status == 5 else status  # 5: no app tests selected
-    elif not (postgres and redis):
+    second = None
+    log = tempfile.TemporaryFile(mode="w+b")
+    if postgres and redis:  # waits on PostgreSQL more than on the CPU: run it alongside
+        second = _pytest(["-p", "no:cacheprovider", *parallel, "-m", "app", *sys.argv[1:]],
+                         {**env, "RULEFORM_TEST_BACKEND": "postgres"}, log)  # fmt: skip
+    else:
         print("note: PostgreSQL or Redis not reachable on 127.0.0.1; the second pass was skipped")
+    first = _pytest(["-p", "no:cacheprovider", *parallel, *sys.argv[1:]],
+                    {**env, "RULEFORM_TEST_BACKEND": "sqlite"}).wait()  # fmt: skip
+    status = first
+    if second is not None:
+        code = second.wait()
+        log.seek(0)
+        print("\n=== second pass: app-level tests on PostgreSQL + Redis ===", flush=True)
+        sys.stdout.buffer.write(log.read())
+        sys.stdout.flush()
+        status = first or (0 if code == 5 else code)  # 5: no app tests selected
     return status
 
 
