@@ -247,6 +247,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page.admin_time_rules": "Time rules and health",
         "page.admin_outbox": "Outbox",
         "page.admin_sandbox": "Sandbox",
+        "page.admin_webhooks": "Webhook targets",
         "page.initial_values": "{count} initial values",
     },
     "zh-CN": {
@@ -480,6 +481,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page.admin_time_rules": "时间规则与运行状况",
         "page.admin_outbox": "发件箱",
         "page.admin_sandbox": "沙箱",
+        "page.admin_webhooks": "Webhook 目标",
         "page.initial_values": "{count} 项初始值",
     },
 }

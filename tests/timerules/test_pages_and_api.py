@@ -110,7 +110,7 @@ def test_my_tasks_page_and_api(rules, client):
 
 
 ADMIN_PAGES = {"/admin/time-rules": "时间规则与运行状况", "/admin/outbox": "发件箱",
-               "/admin/sandbox": "沙箱"}  # fmt: skip
+               "/admin/sandbox": "沙箱", "/admin/webhooks": "Webhook 目标"}  # fmt: skip
 WORK_PAGES = {"/tasks": "我的任务", "/inbox": "站内信"}
 
 

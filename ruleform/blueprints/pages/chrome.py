@@ -22,7 +22,8 @@ __all__ = ["Chrome", "path_exists", "login_url"]
 #: rules page is also their health page (rules whose last success is overdue, last tick).
 ADMIN_LINKS = (("/admin/users", "page.admin_users"), ("/admin/read-audit", "access.read_audit"),
                ("/admin/why", "access.why"), ("/admin/time-rules", "page.admin_time_rules"),
-               ("/admin/outbox", "page.admin_outbox"), ("/admin/sandbox", "page.admin_sandbox"))
+               ("/admin/outbox", "page.admin_outbox"), ("/admin/sandbox", "page.admin_sandbox"),
+               ("/admin/webhooks", "page.admin_webhooks"))
 #: Pages of other features listed above the entities when they exist (path, message code);
 #: every signed-in user may open them.
 WORK_LINKS = (("/approvals", "page.approvals"), ("/tasks", "page.tasks"), ("/inbox", "page.inbox"))
