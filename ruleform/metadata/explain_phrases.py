@@ -139,7 +139,7 @@ _ZH = {
     "rollout": "发布阶段：{r}",
     "rollouts": {
         "draft": "草稿（不运行）",
-        "dry_run": "试运行（只记录，不发送）",
+        "dry_run": "演练（只记录，不发送）",
         "canary": "试点",
         "active": "已启用",
         "paused": "已暂停",

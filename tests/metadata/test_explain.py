@@ -182,7 +182,7 @@ def test_headings_use_the_locale_punctuation(crm):
 def test_customer_facing_rules_show_their_rollout_and_caps(crm):
     zh = explain_entity(crm, crm.entities["sales_order"], "zh-CN")
     assert "通知 客户（收货人手机）（短信）" in zh
-    assert "发布阶段：试运行（只记录，不发送）；每次最多 200，每天最多 500" in zh
+    assert "发布阶段：演练（只记录，不发送）；每次最多 200，每天最多 500" in zh
     en = explain_entity(crm, crm.entities["sales_order"], "en")
     assert "rollout: dry run (logged, not sent); at most 200 per run, 500 per day" in en
 
