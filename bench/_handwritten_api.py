@@ -10,7 +10,8 @@ checks and the same writes as Ruleform's generic endpoints, with none of the gen
   its first status period and the ``entered`` outbox event; the record back, masked;
 - ``GET /hand/customer``: the caller's row scope (department subtree for a manager), sort
   ``-updated_at``, keyset cursor, 50 a page, the count capped at 10,000, sensitive columns
-  masked — the same page Ruleform answers.
+  masked — the same page Ruleform answers; customers audit reads (R40), so the page writes
+  a read-audit row per record and counts the caller's reads of the last hour (R47).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import base64
 import hashlib
 import json
 import warnings
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -60,12 +61,12 @@ def create_handwritten_app(url: str) -> Flask:
                               if url.startswith("sqlite") else {})  # fmt: skip
     md = sa.MetaData()
     names = ["e_customer", "api_tokens", "users", "user_roles", "departments", "record_history",
-             "duplicate_keys", "status_periods", "outbox"]  # fmt: skip
+             "duplicate_keys", "status_periods", "outbox", "read_audit"]  # fmt: skip
     with warnings.catch_warnings():  # SQLite skips the users.lower(username) index: fine here
         warnings.simplefilter("ignore", sa.exc.SAWarning)
         md.reflect(engine, only=names)
     t = md.tables
-    customer = t["e_customer"]
+    customer, audit = t["e_customer"], t["read_audit"]
     app = Flask("handwritten")
 
     def actor(conn: Any) -> dict[str, Any]:
@@ -139,7 +140,7 @@ def create_handwritten_app(url: str) -> Flask:
     def page() -> Any:
         size = min(int(request.args.get("page_size", 50)), 200)
         cursor = request.args.get("cursor")
-        with engine.connect() as conn:
+        with engine.begin() as conn:
             me = actor(conn)
             scope = customer.c.department.in_(me["subtree"])
             where = [scope, customer.c.archived.is_(False)]
@@ -160,6 +161,16 @@ def create_handwritten_app(url: str) -> Flask:
                 count = conn.execute(
                     sa.select(sa.func.count()).select_from(inner.subquery())
                 ).scalar_one()
+            # R40: customers audit reads — a row per record listed; R47: reads in the last hour
+            now = datetime.now(UTC)
+            shown_fields = [c.name for c in customer.columns]
+            if rows:
+                conn.execute(audit.insert(), [
+                    {"user_id": me["id"], "entity": "customer", "record_id": r["id"],
+                     "fields": shown_fields, "at": now, "via": "list"} for r in rows[:size]])
+            conn.execute(sa.select(sa.func.count()).select_from(audit).where(
+                audit.c.user_id == me["id"], audit.c.at > now - timedelta(hours=1),
+                audit.c.via.in_(("view", "list", "reveal")))).scalar_one()  # fmt: skip
         data = [
             {k: (_mask(v) if k in SENSITIVE else _json(v)) for k, v in r.items()}
             for r in rows[:size]

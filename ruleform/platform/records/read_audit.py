@@ -85,7 +85,14 @@ def _alert(service: Any, entity_name: str, kind: str, count: int, now: datetime)
     entity = rt.rulebook.entities.get(entity_name)
     hour = now.strftime("%Y%m%d%H")
     outbox = rt.system_table("outbox")
-    for admin_id, locale in _admins(service):
+    admins = _admins(service)
+    if not admins:
+        return
+    first = f"access-alert:{kind}:{actor.user_id}:{hour}:inbox:user:{admins[0][0]}"
+    if service.conn.execute(sa.select(outbox.c.id).where(
+            outbox.c.idempotency_key == first)).first() is not None:  # fmt: skip
+        return  # alerted this hour already (the keys below would be refused anyway)
+    for admin_id, locale in admins:
         texts = _TEXTS[kind]["zh-CN" if (locale or "").startswith("zh") else "en"]
         label = entity.label.get(locale, entity_name) if entity is not None else entity_name
         who = (actor.display_name or actor.username).replace("{", "(").replace("}", ")")
