@@ -66,22 +66,28 @@ def matches(
     key = rule_key(rule, record)
     if key is None:
         return []
+    query = runtime.cached(("duplicate_matches", entity.name, rule.name),
+                           lambda: _matches_query(runtime, entity, rule))
+    params = {"key_hash": key, "own_id": record.get("id") or 0}  # ids start at 1
+    return [dict(r) for r in conn.execute(query, params).mappings()]
+
+
+def _matches_query(runtime: Any, entity: Entity, rule: DuplicateRule) -> sa.Select:
+    """Built once per version, entity and rule; ``key_hash`` and ``own_id`` are bound."""
     keys, table = runtime.system_table("duplicate_keys"), runtime.table(entity)
-    query = (
+    return (
         sa.select(table)
         .join(keys, keys.c.record_id == table.c.id)
         .where(
             keys.c.entity == entity.name,
             keys.c.rule == rule.name,
-            keys.c.key_hash == key,
+            keys.c.key_hash == sa.bindparam("key_hash"),
             table.c.archived.is_(False),
+            table.c.id != sa.bindparam("own_id"),
         )
         .order_by(table.c.created_at, table.c.id)
         .limit(20)
     )
-    if record.get("id") is not None:
-        query = query.where(table.c.id != record["id"])
-    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def check_write(
