@@ -9,6 +9,7 @@ when Redis is down. Delivery (RQ jobs, retries, marking delivered) reads these r
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,13 +89,14 @@ def enqueue(conn: Connection, table: sa.Table, message: OutboxMessage, now: date
         "created_at": now, "not_before": message.not_before,
         "next_attempt_at": message.not_before or now,
     }  # fmt: skip
-    dialect = conn.dialect.name
+    return conn.execute(_insert_once(table, conn.dialect.name), values).rowcount == 1
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_once(table: sa.Table, dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (idempotency_key) DO NOTHING`` for ``table`` (built once)."""
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing(
-            index_elements=["idempotency_key"])  # fmt: skip
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(
-            index_elements=["idempotency_key"])  # fmt: skip
-    else:  # pragma: no cover - other databases are not supported
-        raise NotImplementedError(dialect)
-    return conn.execute(stmt).rowcount == 1
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    raise NotImplementedError(dialect)  # pragma: no cover - other databases are not supported

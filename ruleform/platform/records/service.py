@@ -202,7 +202,9 @@ class RecordService:
                    updated_by=self.actor.user_id, row_version=1,
                    rulebook_version=self.rt.version)  # fmt: skip
         table = self.rt.table(entity)
-        record_id = self.conn.execute(table.insert().values(**row).returning(table.c.id)).scalar_one()
+        inserting = self.rt.cached(("insert", entity.name),
+                                   lambda: table.insert().returning(table.c.id))  # fmt: skip
+        record_id = self.conn.execute(inserting, row).scalar_one()
         self._write_supplements(entity, record_id, plan, now)
         changes = {k: [None, to_json(v)] for k, v in row.items()
                    if v not in (None, "", []) and k in entity.fields}  # fmt: skip
@@ -384,6 +386,6 @@ class RecordService:
                            self.actor.user_id, now)  # fmt: skip
 
     def _history(self, entity: Entity, record_id: int, action: str, changes: dict, now: Any) -> None:
-        self.conn.execute(self.rt.system_table("record_history").insert().values(
-            entity=entity.name, record_id=record_id, action=action, changes=changes,
-            user_id=self.actor.user_id, at=now, rulebook_version=self.rt.version))  # fmt: skip
+        self.conn.execute(self.rt.system_table("record_history").insert(), {
+            "entity": entity.name, "record_id": record_id, "action": action, "changes": changes,
+            "user_id": self.actor.user_id, "at": now, "rulebook_version": self.rt.version})  # fmt: skip
