@@ -237,7 +237,7 @@ class ApprovalQueries:
             "from": row["from_status"],
             "to": row["to_status"],
             "status": row["status"],
-            "status_label": wf_text(f"status_{row['status']}", self.locale),
+            "status_label": wf_text("status_" + str(row["status"]), self.locale),
             "exception": bool(row["exception"]),
             "reason": row["reason"],
             "comment": row["comment"],
