@@ -37,6 +37,9 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench._table import print_table  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _handwritten_api import create_handwritten_app  # noqa: E402
@@ -286,17 +289,6 @@ def report(values: dict[str, float], quick: bool, notes: dict[str, Any]) -> dict
         figures[name] = {"value": round(value, 3), "baseline": baseline, "target": target,
                          "comparison": comparison, "unit": unit, "met": ok}  # fmt: skip
     return {"bench": "api", "quick": quick, **notes, "figures": figures}
-
-
-def print_table(result: dict) -> None:
-    rows = [("figure", "value", "baseline", "target", "")]
-    for name, f in result["figures"].items():
-        target = f"{f['comparison']} {f['target']:g} {f['unit']}" if f["target"] else "(reported)"
-        rows.append((name, f"{f['value']:.2f} {f['unit']}", f"{f['baseline']:.2f} {f['unit']}",
-                     target, "ok" if f["met"] else "MISSED"))  # fmt: skip
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def main(argv: list[str] | None = None) -> int:

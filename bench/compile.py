@@ -34,6 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._table import print_table  # noqa: E402
 from ruleform.metadata.compiler import check_rulebook  # noqa: E402
 
 CRM = ROOT / "metadata" / "crm"
@@ -189,24 +190,13 @@ def report(values: dict[str, float], quick: bool, extra: dict | None = None) -> 
             "load_average": load, "cpus": os.cpu_count()}  # fmt: skip
 
 
-def print_table(result: dict) -> None:
-    rows = [("figure", "value", "baseline", "target", "")]
-    for name, f in result["figures"].items():
-        rows.append((name, f"{f['value']:.1f} {f['unit']}", f"{f['baseline']:.1f} {f['unit']}",
-                     f"{f['comparison']} {f['target']:g} {f['unit']}",
-                     "ok" if f["met"] else "MISSED"))  # fmt: skip
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (CI smoke)")
     args = parser.parse_args(argv)
     values, cpu = measure(args.quick)
     result = report(values, args.quick, cpu)
-    print_table(result)
+    print_table(result, 1)
     print(f"cpu time: {cpu}; load average {result['load_average']} on {result['cpus']} cpus"
           + (" (busy machine: wall times are inflated)"
              if (result["load_average"] or 0) > (result["cpus"] or 1) else ""))  # fmt: skip

@@ -35,6 +35,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._table import print_table  # noqa: E402
 from ruleform.platform.actors import load_actor  # noqa: E402
 from ruleform.platform.app import create_app, state  # noqa: E402
 from ruleform.platform.demo import processes  # noqa: E402
@@ -166,19 +167,6 @@ def report(values: dict[str, float], quick: bool, backend: str, count: int) -> d
             "figures": figures}  # fmt: skip
 
 
-def print_table(result: dict) -> None:
-    rows = [("figure", "value", "baseline", "target", "")]
-    for name, f in result["figures"].items():
-        rows.append((name, f"{f['value']:.0f} {f['unit']}", f"{f['baseline']:.0f} {f['unit']}",
-                     f"{f['comparison']} {f['target']:g} {f['unit']}",
-                     "ok" if f["met"] else "MISSED"))  # fmt: skip
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    print(f"in-app deliveries, two `ruleform worker` processes, {result['rows']} rows "
-          f"({result['backend']})")  # fmt: skip
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rows (CI smoke)")
@@ -194,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         st.engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
     result = report(values, args.quick, backend, count)
-    print_table(result)
+    print_table(result, 0, f"in-app deliveries, two `ruleform worker` processes, "
+                           f"{result['rows']} rows ({result['backend']})")
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

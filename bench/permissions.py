@@ -44,6 +44,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._table import print_table  # noqa: E402
 from ruleform.platform.actors import load_actor  # noqa: E402
 from ruleform.platform.app import create_app, state  # noqa: E402
 from ruleform.platform.auth.users import create_user  # noqa: E402
@@ -262,17 +263,6 @@ def report(values: dict[str, float], quick: bool, rows: int) -> dict:
     return {"bench": "permissions", "quick": quick, "rows": rows, "database": "postgresql",
             "user": "sales1 (role sales: own customers + granted access requests)",
             "figures": figures}  # fmt: skip
-
-
-def print_table(result: dict) -> None:
-    rows = [("figure", "value", "baseline", "target", "")]
-    for name, f in result["figures"].items():
-        target = f"{f['comparison']} {f['target']:g} {f['unit']}" if f["target"] else "(reported)"
-        rows.append((name, f"{f['value']:.2f} {f['unit']}", f"{f['baseline']:.2f} {f['unit']}",
-                     target, "ok" if f["met"] else "MISSED"))  # fmt: skip
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._table import print_table  # noqa: E402
 from ruleform.platform.actors import load_actor  # noqa: E402
 from ruleform.platform.app import create_app, state  # noqa: E402
 from ruleform.platform.records import RecordService  # noqa: E402
@@ -249,23 +250,6 @@ def report(values: dict[str, float], quick: bool, backend: str) -> dict:
     return {"bench": "transitions", "quick": quick, "backend": backend, "figures": figures}
 
 
-def print_table(result: dict) -> None:
-    rows = [("figure", "value", "baseline", "target", "")]
-    for name, f in result["figures"].items():
-        rows.append(
-            (
-                name,
-                f"{f['value']:.1f} {f['unit']}",
-                f"{f['baseline']:.1f} {f['unit']}",
-                f"{f['comparison']} {f['target']:g} {f['unit']}",
-                "ok" if f["met"] else "MISSED",
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer transitions (CI smoke)")
@@ -273,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     backend = sa.engine.make_url(args.database).get_backend_name() if args.database else "sqlite"
     result = report(measure(args.quick, args.database), args.quick, backend)
-    print_table(result)
+    print_table(result, 1)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
