@@ -44,9 +44,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _handwritten_api import create_handwritten_app  # noqa: E402
 
-from ruleform.platform.app import create_app, state  # noqa: E402
+from ruleform.app import create_app, state  # noqa: E402
+from ruleform.demo.organisation import seed_organisation  # noqa: E402
 from ruleform.platform.auth.tokens import create_token  # noqa: E402
-from ruleform.testing import seed_organisation  # noqa: E402
 
 CRM = ROOT / "metadata" / "crm"
 PG_ADMIN = os.environ.get(

@@ -36,14 +36,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._table import print_table  # noqa: E402
+from ruleform.app import create_app, state  # noqa: E402
+from ruleform.demo import processes  # noqa: E402
+from ruleform.demo.organisation import seed_organisation  # noqa: E402
 from ruleform.platform.actors import load_actor  # noqa: E402
-from ruleform.platform.app import create_app, state  # noqa: E402
-from ruleform.platform.demo import processes  # noqa: E402
+from ruleform.platform.outbox import OutboxMessage, enqueue  # noqa: E402
 from ruleform.platform.records import RecordService  # noqa: E402
 from ruleform.platform.runtime import utcnow  # noqa: E402
-from ruleform.testing import seed_organisation  # noqa: E402
 from ruleform.workflow_engine.delivery.flags import set_kill_switch  # noqa: E402
-from ruleform.workflow_engine.outbox import OutboxMessage, enqueue  # noqa: E402
 
 CRM = ROOT / "metadata" / "crm"
 USERS = ("sales1", "sales2", "manager", "service", "finance", "gm")

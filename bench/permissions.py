@@ -45,11 +45,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._table import print_table  # noqa: E402
+from ruleform.app import create_app, state  # noqa: E402
+from ruleform.demo.organisation import seed_organisation  # noqa: E402
 from ruleform.platform.actors import load_actor  # noqa: E402
-from ruleform.platform.app import create_app, state  # noqa: E402
 from ruleform.platform.auth.users import create_user  # noqa: E402
 from ruleform.platform.records import ListQuery, RecordService, run_list  # noqa: E402
-from ruleform.testing import seed_organisation  # noqa: E402
 
 CRM = ROOT / "metadata" / "crm"
 PG_ADMIN = os.environ.get(

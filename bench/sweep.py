@@ -46,8 +46,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ruleform.platform.app import create_app, state  # noqa: E402
-from ruleform.testing import seed_organisation  # noqa: E402
+from ruleform.app import create_app, state  # noqa: E402
+from ruleform.demo.organisation import seed_organisation  # noqa: E402
 from ruleform.workflow_engine.timerules.calendars import CalendarMap  # noqa: E402
 from ruleform.workflow_engine.timerules.catalog import find_rule  # noqa: E402
 from ruleform.workflow_engine.timerules.compile import Window, build_sweep  # noqa: E402

@@ -1,11 +1,19 @@
-"""Shared fixtures: database engines on SQLite and PostgreSQL."""
+"""Shared fixtures: database engines on SQLite and PostgreSQL.
+
+The test process is wired as the app, the command line and the worker are
+(``ruleform.wiring.install``): tests that build services without an app see the same
+record hooks and system tables.
+"""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
+from ruleform import wiring
 from tests.databases import postgres_available, postgres_required, temporary_postgres_database
+
+wiring.install()
 
 
 @pytest.fixture(scope="session")
@@ -42,10 +50,11 @@ def any_engine(request):
 # --- the app, on the backend chosen by RULEFORM_TEST_BACKEND (sqlite | postgres) ----------
 
 import os  # noqa: E402
-import shutil  # noqa: E402
 import secrets  # noqa: E402
+import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from ruleform import wiring
 from tests.databases import ADMIN_URL  # noqa: E402
 
 CRM = str(Path(__file__).resolve().parent.parent / "metadata" / "crm")
@@ -57,8 +66,8 @@ def backend() -> str:
 
 def _build_template(url: str, instance: Path) -> dict:
     """Bootstrap the CRM rulebook and the standard organisation into ``url``."""
-    from ruleform.platform.app import create_app, state
-    from ruleform.testing import seed_organisation
+    from ruleform.app import create_app, state
+    from ruleform.demo.organisation import seed_organisation
 
     app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": url, "RULEBOOK": CRM,
                       "TESTING": True})
@@ -114,7 +123,7 @@ def database_url(crm_template, tmp_path):
 def app(database_url, tmp_path):
     """The CRM app on a fresh database with the standard organisation (CSRF off; see
     tests/platform/test_csrf.py for CSRF on)."""
-    from ruleform.platform.app import create_app, state
+    from ruleform.app import create_app, state
 
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
                       "TESTING": True, "WTF_CSRF_ENABLED": False, "RULEBOOK_CHECK_SECONDS": 0,
@@ -126,7 +135,7 @@ def app(database_url, tmp_path):
 @pytest.fixture
 def org(crm_template):
     """Ids of the standard organisation's departments and users."""
-    from ruleform.testing import Organisation
+    from ruleform.demo.organisation import Organisation
 
     return Organisation(dict(crm_template["org"]["departments"]), dict(crm_template["org"]["users"]))
 

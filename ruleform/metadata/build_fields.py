@@ -52,7 +52,7 @@ def build_scopes(entities: dict[str, Any], roles: list[str]) -> dict[str, Scope]
                 related[target][name] = fname
     for name, spec in entities.items():
         fields: dict[str, FieldInfo] = {}
-        states = list(((spec.get("statuses") or {}).get("states") or {}))
+        states = list((spec.get("statuses") or {}).get("states") or {})
         for col, ctype in SYSTEM_COLUMNS.items():
             if col == "status" and not states:
                 continue

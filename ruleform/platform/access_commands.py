@@ -16,11 +16,9 @@ import sqlalchemy as sa
 
 from .cli_support import DatabaseOptions, database_options
 
-__all__ = ["register", "why"]
+__all__ = ["why"]
 
 
-def register(cli: click.Group) -> None:
-    cli.add_command(why)
 
 
 @click.command()

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 
 from ..metadata.conditions import EvalContext
 from ..metadata.model import Entity, Rulebook
-from ..workflow_engine import tables as _workflow_tables  # noqa: F401  registers tables
-from ..workflow_engine.calendar import BusinessCalendar, calendar_for
+from . import outbox as _outbox  # noqa: F401  registers the outbox table
 from .actors import Actor
+from .calendar import BusinessCalendar, calendar_for
 from .policy import Policy
 from .storage import build_metadata
 

@@ -12,9 +12,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Config, Flask
 
-__all__ = ["DEFAULTS", "configure"]
+__all__ = ["DEFAULTS", "configure", "resolve", "instance_path"]
 
 DEFAULTS: dict[str, Any] = {
     "RULEBOOK": None,  # path of the rulebook imported as version 1 on first start
@@ -43,20 +43,33 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def instance_path(overrides: dict[str, Any] | None = None) -> str:
+    """The instance folder: ``INSTANCE_PATH`` given, else ``RULEFORM_INSTANCE_PATH``, else
+    ``./instance``."""
+    given = (overrides or {}).get("INSTANCE_PATH")
+    return str(given or os.environ.get("RULEFORM_INSTANCE_PATH") or os.path.abspath("instance"))
+
+
+def resolve(instance: str, overrides: dict[str, Any] | None = None) -> Config:
+    """The settings of an instance, from the layers above (for an app or a worker process)."""
+    config = Config(instance)
+    config.from_mapping(DEFAULTS)
+    config.from_pyfile("config.py", silent=True)
+    config.from_prefixed_env("RULEFORM")
+    if overrides:
+        config.from_mapping(overrides)
+    folder = Path(instance)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{folder / 'ruleform.db'}"
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(folder)
+    return config
+
+
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill ``app.config`` from the layers above."""
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("RULEFORM")
-    if test_config:
-        app.config.from_mapping(test_config)
-    instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
-    if not app.config.get("DATABASE_URL"):
-        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'ruleform.db'}"
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(instance)
-    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.update(resolve(app.instance_path, test_config))
 
 
 def _instance_secret(instance: Path) -> str:

@@ -15,7 +15,7 @@ import time
 
 from flask import Flask
 
-from .app import RuleformState, state
+from .app_state import RuleformState, state
 from .bootstrap import load_runtime
 from .storage.versions import active_number
 

@@ -87,10 +87,11 @@ class ApprovalService(ApprovalStore):
         self.wf.validate(entity, self.wf.target_record(entity, t, record, ctx), ctx)
         applies = [s.when is None or bool(s.when.evaluate(record, ctx)) for s in t.approval.steps]
         now = utcnow()
-        record = self.wf.write_row(
-            entity, stored, {**values, "updated_by": self.actor.user_id}, now
-        )
         request_id = self._insert(entity, record, definition, values, comment, reason, now)
+        record = self.wf.write_row(entity, stored, values, now, action="approval_requested",
+                                   note={"transition": t.name, "request": request_id,
+                                         "comment": comment, "reason": reason,
+                                         "exception": t.exception or None})  # fmt: skip
         state = RequestState(
             request_id,
             PENDING,
@@ -114,19 +115,6 @@ class ApprovalService(ApprovalStore):
                 }
                 for s, d in zip(state.steps, definition.steps, strict=True)
             ],
-        )
-        self.wf.books.history(
-            entity.name,
-            record["id"],
-            "approval_requested",
-            {k: (stored.get(k), v) for k, v in values.items()},
-            self.actor.user_id,
-            now,
-            transition=t.name,
-            request=request_id,
-            comment=comment,
-            reason=reason,
-            exception=t.exception or None,
         )
         self._event("requested", entity, record, state, request_id, now)
         first = next_step(state, None)

@@ -198,16 +198,8 @@ def _open_case(
     workflow = WorkflowService(runtime, conn, SYSTEM)
     stored = workflow.load(target, view.id, scoped=False)
     if fixed:  # read-only fields are the engine's to fill, like a transition's `set`
-        stored = workflow.write_row(target, stored, fixed, now)
-        workflow.books.history(
-            target.name,
-            view.id,
-            "update",
-            {k: (None, v) for k, v in fixed.items()},
-            None,
-            now,
-            conflict_rule=rule.name,
-        )
+        stored = workflow.write_row(target, stored, fixed, now, by=None,
+                                    note={"conflict_rule": rule.name})  # fmt: skip
     workflow.books.event(
         "conflict",
         rule.name,

@@ -20,8 +20,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..platform.outbox import OutboxMessage, enqueue
+from ..platform.records.row_writer import history_entry
 from ..platform.records.values import to_json
-from .outbox import OutboxMessage, enqueue
+from ..platform.runtime import Runtime
 
 __all__ = ["Books", "current_period"]
 
@@ -29,7 +31,7 @@ __all__ = ["Books", "current_period"]
 class Books:
     """Writes history, log rows, periods and events for one runtime and connection."""
 
-    def __init__(self, runtime: Any, conn: Connection):
+    def __init__(self, runtime: Runtime, conn: Connection):
         self.rt = runtime
         self.conn = conn
 
@@ -46,24 +48,11 @@ class Books:
         now: datetime,
         **workflow: Any,
     ) -> None:
-        """One timeline entry; ``workflow`` details go under ``changes['_workflow']``."""
+        """One timeline entry that changes no row (an approval decision …); ``workflow``
+        details go under ``changes['_workflow']``. Row changes write theirs through the row
+        writer."""
         body = {k: [to_json(v[0]), to_json(v[1])] for k, v in changes.items()}
-        details = {k: to_json(v) for k, v in workflow.items() if v not in (None, "", [], {})}
-        if details:
-            body["_workflow"] = details
-        self.conn.execute(
-            self._t("record_history")
-            .insert()
-            .values(
-                entity=entity,
-                record_id=record_id,
-                action=action,
-                changes=body,
-                user_id=user_id,
-                at=now,
-                rulebook_version=self.rt.version,
-            )
-        )
+        history_entry(self.rt, self.conn, entity, record_id, action, body, user_id, now, workflow)
 
     def log_transition(
         self,

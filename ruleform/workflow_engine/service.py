@@ -28,6 +28,7 @@ from ..metadata.model import Entity, Transition
 from ..metadata.record_rules import failed_rules, is_empty
 from ..platform.actors import Actor, load_actor
 from ..platform.messages import message
+from ..platform.records.row_writer import WRITERS_ACTOR, RowWriter, SystemWrite
 from ..platform.records.write_rules import _compute as compute_fields  # the record service's pass
 from ..platform.records.write_rules import form_state
 from ..platform.runtime import Runtime, utcnow
@@ -359,10 +360,12 @@ class WorkflowService:
         request_id: int | None = None,
     ) -> dict[str, Any]:
         """Write the new status (and updates), the log, the status period, history, events."""
-        user = by
-        values = {**updates, "status": target, "updated_at": now, "updated_by": user}
-        new = self.write_row(entity, stored, values, now)
         source = stored.get("status")
+        new = self.write_row(entity, stored, {**updates, "status": target}, now,
+                             action="transition", by=by,
+                             note={"transition": transition, "comment": comment, "reason": reason,
+                                   "request": request_id, "exception": exception or None})  # fmt: skip
+        user = by
         log_id = self.books.log_transition(
             entity.name,
             stored["id"],
@@ -377,21 +380,6 @@ class WorkflowService:
             request_id,
         )
         period = self.books.enter_status(entity.name, stored["id"], target, now, user, transition)
-        changes = {"status": (source, target)}
-        changes.update({k: (stored.get(k), v) for k, v in updates.items()})
-        self.books.history(
-            entity.name,
-            stored["id"],
-            "transition",
-            changes,
-            user,
-            now,
-            transition=transition,
-            comment=comment,
-            reason=reason,
-            request=request_id,
-            exception=exception or None,
-        )
         payload = {
             "transition": transition,
             "from": source,
@@ -403,34 +391,15 @@ class WorkflowService:
         }
         self.books.event("transition", transition, entity.name, stored["id"], log_id, payload, now)
         self.books.event("entered", target, entity.name, stored["id"], period, payload, now)
-        if updates:
-            from .duplicates import refresh_keys
-
-            refresh_keys(self.rt, self.conn, entity, new, set(updates))
         return new
 
-    def write_row(
-        self, entity: Entity, stored: Mapping[str, Any], values: Mapping[str, Any], now: datetime
-    ) -> dict[str, Any]:
-        """Update the row if its version is still the one read; bump the version."""
-        table = self.rt.table(entity)
-        values = {
-            "updated_at": now,
-            **values,
-            "row_version": stored["row_version"] + 1,
-            "rulebook_version": self.rt.version,
-        }
-        result = self.conn.execute(
-            table.update()
-            .where(
-                table.c.id == stored["id"],
-                table.c.row_version == stored["row_version"],
-            )
-            .values(**values)
-        )
-        if result.rowcount != 1:
-            raise VersionConflict(message("version_conflict", self.locale))
-        return {**stored, **values}
+    def write_row(self, entity: Entity, stored: Mapping[str, Any], values: Mapping[str, Any],
+                  now: datetime, *, action: str = "update", by: Any = WRITERS_ACTOR,
+                  note: Mapping[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        """Change the row through the row writer (version checked and bumped, history, hooks);
+        ``by`` defaults to this service's actor."""
+        writer = RowWriter(SystemWrite(self.rt, self.conn, self.actor))
+        return writer.update(entity, stored, values, now, action=action, by=by, note=note)
 
     def actor_for(self, user_id: int | None) -> Actor:
         """The actor ``user_id`` (for evaluating a requester's ``set`` on approval)."""

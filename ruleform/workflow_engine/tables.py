@@ -1,14 +1,17 @@
-"""Importing this module registers the workflow engine's system tables (outbox, transitions,
-status periods, approvals, delegations, duplicate keys) with the storage layer, so
-``build_metadata`` and the migration planner include them."""
+"""The workflow engine's system tables: importing this module registers them (transitions,
+status periods, approvals, delegations, duplicate keys, tasks, deliveries, delivery flags,
+the inbox, webhook targets, the time rules' ledger, runs and states) with the storage
+layer, so ``build_metadata`` and the migration planner include them. The wiring list
+(``ruleform/wiring.py``) names this module; the outbox is the platform's own."""
 
 from . import (
-    outbox,  # noqa: F401
+    tasks,  # noqa: F401  the tasks time rules give people
     workflow_tables,  # noqa: F401
 )
-from .delivery import deliveries  # noqa: F401,E402
-from .delivery import flags  # noqa: F401,E402
-from .delivery import inbox  # noqa: F401,E402
-from .delivery import targets  # noqa: F401,E402
-from . import tasks  # noqa: F401,E402  the tasks time rules give people
-from .timerules import tables as _timerule_tables  # noqa: F401,E402  ledger, runs, states
+from .delivery import (
+    deliveries,  # noqa: F401
+    flags,  # noqa: F401
+    inbox,  # noqa: F401
+    targets,  # noqa: F401
+)
+from .timerules import tables as _timerule_tables  # noqa: F401  ledger, runs, states

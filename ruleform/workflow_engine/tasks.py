@@ -18,8 +18,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..platform.sqltypes import UTCDateTime
-from ..platform.storage.system_tables import add_index, id_column, link_column, primary_key, system_table
+from ..metadata.sqltypes import UTCDateTime
+from ..platform.storage.system_tables import (
+    add_index,
+    id_column,
+    link_column,
+    primary_key,
+    system_table,
+)
 
 __all__ = ["OPEN", "DONE", "NewTask", "create_task", "list_tasks", "complete_task", "tasks_table"]
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ruleform.platform.app import state
+from ruleform.app import state
 
 
 def real_tokens() -> Any:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from ruleform.app import state
 from ruleform.platform.actors import load_actor
-from ruleform.platform.app import state
 from ruleform.platform.records import RecordService
 
 from .conftest import CUSTOMER

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from ruleform.app import state
 from ruleform.errors import FieldErrors
 from ruleform.platform.actors import load_actor
-from ruleform.platform.app import state
 from ruleform.platform.records import RecordService
 from tests.contract_payloads import CASES, Case, outcome, resolve
 

@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from ruleform.platform.app import create_app, state
+from ruleform.app import create_app, state
 
 from .conftest import CUSTOMER, Api, Tokens
 

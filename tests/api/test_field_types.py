@@ -7,10 +7,10 @@ from contextlib import contextmanager
 
 import pytest
 
+from ruleform.app import create_app, state
 from ruleform.blueprints.api.fields import API_FIELDS
+from ruleform.demo.organisation import seed_organisation
 from ruleform.metadata.field_types import FIELD_TYPES
-from ruleform.platform.app import create_app, state
-from ruleform.testing import seed_organisation
 from tests.conftest import backend
 from tests.databases import temporary_postgres_database
 

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate as validate_openapi
 
-from ruleform.platform.app import state
+from ruleform.app import state
 
 from .conftest import CUSTOMER
 

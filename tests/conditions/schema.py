@@ -24,7 +24,7 @@ from ruleform.metadata.conditions import (
     UserContext,
     compile_condition,
 )
-from ruleform.platform.sqltypes import ExactDecimal, JSONList, UTCDateTime
+from ruleform.metadata.sqltypes import ExactDecimal, JSONList, UTCDateTime
 
 F = FieldInfo
 SYSTEM = {

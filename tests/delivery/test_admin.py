@@ -69,7 +69,7 @@ def test_the_outbox_page_shows_failures_and_retries_them(dl, app):
 
 
 def test_the_outbox_command_line(dl, app, capsys):
-    from ruleform.platform.cli import main
+    from ruleform.cli import main
 
     failed = dl.notify("inbox", {"user_id": 999_999}, subject="lost")
     dl.notify("inbox", dl.user("sales1"), subject="fine")

@@ -172,8 +172,8 @@ def cluster():
 
 def test_the_database_restarted_between_tick_and_delivery(cluster, own_redis, worker_process,
                                                           tmp_path, org):  # fmt: skip
-    from ruleform.platform.app import create_app, state
-    from ruleform.testing import seed_organisation
+    from ruleform.app import create_app, state
+    from ruleform.demo.organisation import seed_organisation
     from tests.conftest import CRM
     from tests.delivery.conftest import Delivery
 

@@ -117,7 +117,7 @@ def test_the_frequency_cap_counts_one_person_across_rules_and_channels(dl, smtp)
 
 
 def test_the_kill_switch_holds_everything_until_it_is_switched_off(dl, smtp, app):
-    from ruleform.platform.cli import main
+    from ruleform.cli import main
 
     url = app.config["DATABASE_URL"]
     with pytest.raises(SystemExit) as done:

@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
+from ruleform.cli import cli
 from ruleform.metadata.compiler import compile_rulebook
 from ruleform.metadata.field_types import COMPUTED_RETURNS, FIELD_TYPES
-from ruleform.platform.cli import cli
 from ruleform.platform.storage import COLUMN_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +107,7 @@ def test_explain_an_unknown_entity_is_a_usage_error():
 
 def test_the_installed_entry_point_uses_the_same_exit_codes():
     def code(*args: str) -> tuple[int, str]:
-        command = [sys.executable, "-c", "from ruleform.platform.cli import main; main()", *args]
+        command = [sys.executable, "-c", "from ruleform.cli import main; main()", *args]
         done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
         return done.returncode, done.stdout[-2000:] + done.stderr[-2000:]
 

@@ -35,8 +35,8 @@ def install_test_login(app: Flask) -> None:
     """Test-only: ``X-Test-User: <username>`` makes that user the request's actor."""
     if has_login(app) or app.extensions.get("rf_test_login"):
         return
+    from ruleform.app import state
     from ruleform.platform.actors import load_actor
-    from ruleform.platform.app import state
     from ruleform.platform.auth.users import find_user
 
     @app.before_request
@@ -83,8 +83,8 @@ def pages(app):
 def rulebook_templates(tmp_path_factory):
     """Databases holding a rulebook and the standard organisation, built once per session and
     rulebook (seeding hashes twelve passwords), copied for each test."""
-    from ruleform.platform.app import create_app, state
-    from ruleform.testing import seed_organisation
+    from ruleform.app import create_app, state
+    from ruleform.demo.organisation import seed_organisation
     from tests.databases import temporary_postgres_database
 
     stack = ExitStack()
@@ -117,7 +117,7 @@ def rulebook_templates(tmp_path_factory):
 @pytest.fixture
 def make_app(tmp_path, rulebook_templates):
     """``make_app(rulebook_dict, **config)`` → (app, Pages) on a fresh copy of its database."""
-    from ruleform.platform.app import create_app, state
+    from ruleform.app import create_app, state
 
     apps = []
     databases = []

@@ -7,7 +7,7 @@ import html as htmllib
 import pytest
 import sqlalchemy as sa
 
-from ruleform.platform.app import state
+from ruleform.app import state
 from tests.pages.conftest import field_block, record_id, row_version
 
 pytestmark = pytest.mark.app

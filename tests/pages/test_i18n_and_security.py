@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from ruleform.platform.app import state
+from ruleform.app import state
 from ruleform.platform.auth.users import create_user
 from ruleform.platform.messages import MESSAGES
 

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from ruleform.app import state
 from ruleform.platform.actors import load_actor
-from ruleform.platform.app import state
 from ruleform.platform.records import RecordService
 from tests.pages.rulebooks import kitchen
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from ruleform.app import state
 from ruleform.platform.actors import SYSTEM, load_actor
-from ruleform.platform.app import state
 from ruleform.platform.records import RecordService
 from tests.api.conftest import CUSTOMER, Api, Tokens
 from tests.pages.conftest import Pages

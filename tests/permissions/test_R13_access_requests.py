@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from ruleform.platform.app import state
+from ruleform.app import state
 from tests.permissions.conftest import form_data
 
 pytestmark = pytest.mark.app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from ruleform.platform.app import state
+from ruleform.app import state
 
 pytestmark = pytest.mark.app
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ruleform.platform.app import state
+from ruleform.app import state
 
 pytestmark = pytest.mark.app
 

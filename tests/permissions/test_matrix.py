@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from ruleform.app import state
 from ruleform.metadata.compiler import check_rulebook
-from ruleform.platform.app import state
 from ruleform.platform.auth.users import create_user
 from tests.conftest import CRM
 from tests.permissions.conftest import insert_row

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from ruleform.app import state
 from ruleform.platform.actors import load_actor
-from ruleform.platform.app import state
 from ruleform.platform.auth.users import create_user
 
 pytestmark = pytest.mark.app

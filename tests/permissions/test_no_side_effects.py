@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ruleform.platform.app import state
+from ruleform.app import state
 from tests.api.conftest import CUSTOMER
 from tests.permissions.conftest import form_data
 

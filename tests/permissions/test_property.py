@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ruleform.platform.app import state
+from ruleform.app import state
 from ruleform.platform.auth.tokens import create_token
 from ruleform.platform.auth.users import (
     api_tokens_table,

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from ruleform.platform.app import state
+from ruleform.app import state
 from ruleform.platform.runtime import utcnow
 
 pytestmark = pytest.mark.app

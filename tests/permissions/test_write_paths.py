@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ruleform.platform.app import state
+from ruleform.app import state
 from ruleform.platform.auth.users import create_user
 from tests.api.conftest import CUSTOMER
 from tests.permissions.conftest import form_data

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from ruleform.platform.app import create_app, state
+from ruleform.app import create_app, state
 from ruleform.platform.auth.guards import safe_next
 from ruleform.platform.auth.throttle import forget_failures, record_failure, retry_after
 from ruleform.platform.auth.users import find_user

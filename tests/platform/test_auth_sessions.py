@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
+from ruleform.app import state
 from ruleform.platform.actors import load_actor
-from ruleform.platform.app import state
 from ruleform.platform.auth.identity import admin_roles, load_token_actor, load_user_actor
 from ruleform.platform.auth.tokens import create_token
 from ruleform.platform.auth.users import deactivate_user, reactivate_user, set_password, set_roles

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
+from ruleform.cli import _register_extensions, cli
 from ruleform.errors import UsageError
-from ruleform.platform import serve as serve_module
-from ruleform.platform.cli import _register_extensions, cli
+from ruleform import serve as serve_module
 from ruleform.platform.cli_support import default_rulebook, open_engine, resolve_database_url
 from tests.conftest import CRM
 
@@ -89,7 +89,7 @@ def test_worker_needs_a_redis_url(invoke, monkeypatch):
 
 
 def test_demo_options(invoke, monkeypatch, tmp_path):
-    from ruleform.platform.demo import run as demo_run
+    from ruleform.demo import run as demo_run
 
     calls = []
     monkeypatch.setattr(demo_run, "run_demo", lambda **kw: calls.append(kw))
@@ -134,7 +134,7 @@ def test_gunicorn_conf_module_for_the_command_line():
 
     app = WSGIApplication.__new__(WSGIApplication)  # without parsing this process's argv
     app.cfg = Config()
-    app.load_config_from_module_name_or_filename("python:ruleform.platform.gunicorn_conf")
+    app.load_config_from_module_name_or_filename("python:ruleform.gunicorn_conf")
     assert app.cfg.preload_app is True and app.cfg.worker_class_str == "gthread"
     assert app.cfg.post_fork is serve_module.post_fork
     assert app.cfg.post_worker_init is serve_module.post_worker_init

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ruleform.platform.app import create_app, state
+from ruleform.app import create_app, state
 from ruleform.platform.auth.tokens import create_token
 
 pytestmark = pytest.mark.app

@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from ruleform.demo import demo_counts, seed_demo
+from ruleform.demo.run import DEMO_USERS, prepare_data_dir, prepare_database
+from ruleform.demo.scenario import build_scenario
 from ruleform.errors import UsageError
 from ruleform.platform.actors import load_actor
 from ruleform.platform.bootstrap import load_runtime
 from ruleform.platform.database import create_engine
-from ruleform.platform.demo import demo_counts, seed_demo
-from ruleform.platform.demo.run import DEMO_USERS, prepare_data_dir, prepare_database
-from ruleform.platform.demo.scenario import build_scenario
 from ruleform.platform.records import RecordService
 from tests.conftest import CRM
 

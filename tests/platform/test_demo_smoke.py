@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ruleform.platform.demo.processes import ruleform_command
+from ruleform.demo.processes import ruleform_command
 
 pytestmark = pytest.mark.slow
 

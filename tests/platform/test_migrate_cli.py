@@ -14,11 +14,11 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from ruleform.cli import _register_extensions, cli
 from ruleform.errors import UsageError
 from ruleform.metadata.compiler import compile_rulebook
 from ruleform.platform.actors import load_actor
 from ruleform.platform.bootstrap import load_runtime
-from ruleform.platform.cli import _register_extensions, cli
 from ruleform.platform.database import create_engine
 from ruleform.platform.records import RecordService
 from ruleform.platform.storage import active_version, list_versions
@@ -309,8 +309,8 @@ def test_a_running_server_serves_a_newly_published_version_without_a_restart(
     ``RULEBOOK_CHECK_SECONDS``) show it on the form and accept it in the API."""
     import time
 
+    from ruleform.app import create_app, state
     from ruleform.platform import publish
-    from ruleform.platform.app import create_app, state
     from ruleform.platform.auth.tokens import create_token
 
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from ruleform.app import state
 from ruleform.errors import FieldErrors, NotFound, PermissionDenied, VersionConflict
 from ruleform.platform.actors import load_actor
-from ruleform.platform.app import state
 from ruleform.platform.records import Filter, ListQuery, RecordService, run_list
 
 pytestmark = pytest.mark.app

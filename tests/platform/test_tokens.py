@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from ruleform.platform.app import state
+from ruleform.app import state
 from ruleform.platform.auth import commands
 from ruleform.platform.auth.tokens import (
     TOUCH_INTERVAL,
@@ -192,7 +192,8 @@ def test_malformed_tokens_are_refused_without_a_lookup(app):
 @pytest.fixture
 def cli(database_url):
     group = click.Group("ruleform")
-    commands.register(group)
+    group.add_command(commands.users)
+    group.add_command(commands.tokens)
     runner = CliRunner()
 
     def run(*args, input=None):

@@ -107,9 +107,9 @@ def cluster():
 
 @pytest.fixture
 def outage_app(cluster, tmp_path):
-    from ruleform.platform.app import create_app, state
+    from ruleform.app import create_app, state
+    from ruleform.demo.organisation import seed_organisation
     from ruleform.platform.auth.tokens import create_token
-    from ruleform.testing import seed_organisation
 
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": cluster.url,
                       "RULEBOOK": CRM, "TESTING": True, "WTF_CSRF_ENABLED": False,

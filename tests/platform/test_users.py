@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from ruleform.app import state
 from ruleform.errors import FieldErrors
-from ruleform.platform.app import state
 from ruleform.platform.auth import commands
 from ruleform.platform.auth.passwords import password_problems, verify_password
 from ruleform.platform.auth.users import (
@@ -138,7 +138,8 @@ def test_password_rules_for_new_passwords():
 @pytest.fixture
 def cli(database_url):
     group = click.Group("ruleform")
-    commands.register(group)
+    group.add_command(commands.users)
+    group.add_command(commands.tokens)
     runner = CliRunner()
 
     def run(*args, input=None):
@@ -215,7 +216,8 @@ def test_cli_list_deactivate_set_password_and_roles(cli, app, client):
 
 def test_cli_creates_the_tables_of_a_new_database(tmp_path):
     group = click.Group("ruleform")
-    commands.register(group)
+    group.add_command(commands.users)
+    group.add_command(commands.tokens)
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     result = CliRunner().invoke(group, ["users", "create", "first", "--admin", "--password",
                                         "long-enough-1", "--database", url])  # fmt: skip

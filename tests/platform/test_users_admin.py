@@ -7,7 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from ruleform.platform.app import state
+from ruleform.app import state
 from ruleform.platform.auth.users import find_user, get_department, get_user
 
 pytestmark = pytest.mark.app

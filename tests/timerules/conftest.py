@@ -19,11 +19,11 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from ruleform.app import state
 from ruleform.platform.actors import SYSTEM, load_actor
-from ruleform.platform.app import state
 from ruleform.platform.records import RecordService
 from ruleform.workflow_engine.service import WorkflowService
-from ruleform.workflow_engine.timerules import tick
+from ruleform.workflow_engine.timerules.ticks import tick
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ruleform.metadata.model import Duration, WorkingCalendar
-from ruleform.workflow_engine.calendar import calendar_for
+from ruleform.platform.calendar import calendar_for
 from ruleform.workflow_engine.timerules.calendars import loose_bound
 
 DAYS_45 = Duration(45, "days")

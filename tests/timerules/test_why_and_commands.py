@@ -9,7 +9,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from ruleform.platform.cli import _register_extensions, cli
+from ruleform.cli import _register_extensions, cli
 
 pytestmark = pytest.mark.app
 

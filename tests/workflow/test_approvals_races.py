@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ruleform.platform.app import state
+from ruleform.app import state
 from tests.workflow.wf_helpers import wf  # noqa: F401
 
 pytestmark = [pytest.mark.app, pytest.mark.slow]

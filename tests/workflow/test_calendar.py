@@ -20,8 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruleform.metadata.model import Duration, Text, WorkingCalendar, frozen_map
-from ruleform.workflow_engine.calendar import BusinessCalendar, CalendarError, calendar_for
-from ruleform.workflow_engine.holidays_source import holiday_source
+from ruleform.platform.calendar import BusinessCalendar, CalendarError, calendar_for
+from ruleform.platform.holidays_source import holiday_source
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

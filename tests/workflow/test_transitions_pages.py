@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from flask import g
 
+from ruleform.blueprints.workflow.panel import transition_panel
+from ruleform.cli import cli
 from ruleform.platform.actors import load_actor
-from ruleform.platform.cli import cli
-from ruleform.workflow_engine.panel import transition_panel
 from tests.conftest import CRM
 from tests.workflow.wf_helpers import CUSTOMER, wf  # noqa: F401
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from ruleform.app import state
 from ruleform.platform.actors import load_actor
-from ruleform.platform.app import state
 from ruleform.platform.auth.tokens import create_token
 from ruleform.platform.records import RecordService
 from ruleform.workflow_engine.approval_service import ApprovalService

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, redirect, request
 
+from ...platform.navigation import NavLink, add_link
 from ...platform.web import current_actor
 from ..pages.chrome import login_url
 from ..pages.security import check_csrf
@@ -43,4 +44,7 @@ bp.add_url_rule("/admin/why", "why", views.why, methods=["GET"])
 
 
 def init_app(app: Flask) -> None:
+    """The access pages, and their links in the administrators' menu."""
     app.register_blueprint(bp)
+    add_link(app, NavLink("/admin/read-audit", "access.read_audit", "admin"))
+    add_link(app, NavLink("/admin/why", "access.why", "admin"))

@@ -25,8 +25,8 @@ from typing import Any
 from flask import Blueprint, Flask
 
 from ...errors import VersionConflict
+from ...platform.http_errors import error_response
 from ...platform.web import current_actor
-from ..errors import error_response
 from . import access
 from .requests import ApiError, etag
 from .views import RecordAPI, form_state, openapi_json, record_history, related_list

@@ -1,8 +1,9 @@
 """What every page's frame needs: the rulebook's name, the entity navigation, the user
 menu (language, logout, admin links) — computed lazily, and safe on error pages.
 
-Links to pages other features own (``/login``, ``/logout``, ``/admin/users``) are found in
-the URL map, so the frame shows them only once those features exist.
+The work links and the administrators' menu are the links features registered
+(``platform.navigation``); ``/login`` and ``/logout`` are found in the URL map, so the frame
+shows them only once authentication is installed.
 """
 
 from __future__ import annotations
@@ -14,22 +15,10 @@ from typing import Any
 from flask import current_app, g, request, url_for
 
 from ...platform.i18n import current_locale, label
+from ...platform.navigation import links
 from ...platform.web import current_actor, current_runtime
 
 __all__ = ["Chrome", "path_exists", "login_url"]
-
-#: Administrators' pages in the user menu when they exist (path, message code). The time
-#: rules page is also their health page (rules whose last success is overdue, last tick).
-ADMIN_LINKS = (("/admin/users", "page.admin_users"), ("/admin/read-audit", "access.read_audit"),
-               ("/admin/why", "access.why"), ("/admin/time-rules", "page.admin_time_rules"),
-               ("/admin/outbox", "page.admin_outbox"), ("/admin/sandbox", "page.admin_sandbox"),
-               ("/admin/webhooks", "page.admin_webhooks"))
-#: Pages of other features listed above the entities when they exist (path, message code);
-#: every signed-in user may open them.
-WORK_LINKS = (("/approvals", "page.approvals"), ("/tasks", "page.tasks"), ("/inbox", "page.inbox"))
-#: Start pages (R30) that are not entities, and the page each means.
-START_PAGES = {"inbox": "/approvals"}
-
 
 def path_exists(path: str, method: str = "GET") -> bool:
     """Does some view answer ``path`` (a fixed path such as ``/logout``)?"""
@@ -91,14 +80,15 @@ class Chrome:
         if self.actor is None:
             return []
         here = request.path if request else ""
-        return [NavItem(path, key, path, here == path or here.startswith(path + "/"))
-                for path, key in WORK_LINKS if path_exists(path)]  # fmt: skip
+        return [NavItem(link.path, link.message, link.path,
+                        here == link.path or here.startswith(link.path + "/"))
+                for link in links(current_app, "work")]  # fmt: skip
 
     @cached_property
     def admin_links(self) -> list[tuple[str, str]]:
         if self.actor is None or not self.actor.is_admin:
             return []
-        return [(path, key) for path, key in ADMIN_LINKS if path_exists(path)]
+        return [(link.path, link.message) for link in links(current_app, "admin")]
 
     @cached_property
     def logout_url(self) -> str | None:

@@ -18,9 +18,9 @@ from ...errors import FieldErrors
 from ...metadata.model import Entity
 from ...platform.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, label, remember_locale
 from ...platform.messages import SUPPORTED_LOCALES
+from ...platform.navigation import start_page
 from ...platform.records import ListPage, run_list
 from ...platform.web import current_actor, current_runtime, reading
-from .chrome import START_PAGES, path_exists
 from .common import count_cap, entity_of, locale, may, render
 from .formatting import Shown, column_label, present_column
 from .listing import Listing, parse_listing, sortable
@@ -41,8 +41,8 @@ def home() -> Any:
             continue
         if role.start_page in names:
             return redirect(url_for("pages.list_records", entity=role.start_page))
-        page = START_PAGES.get(role.start_page)
-        if page is not None and path_exists(page):
+        page = start_page(current_app, role.start_page)
+        if page is not None:
             return redirect(page)
     cards = [_card(runtime, actor, e) for e in visible]
     return render("pages/home.html", cards=cards)

@@ -17,7 +17,7 @@ Use::
     cond.evaluate(record, EvalContext(now=..., timezone="Asia/Shanghai"))
     select(t.c.id).where(cond.to_sql(SqlContext(tables, "customer", now, "Asia/Shanghai")))
 
-Layering: this package imports SQLAlchemy Core and ``ruleform.platform.sqltypes`` only; no
+Layering: this package imports SQLAlchemy Core and ``ruleform.metadata.sqltypes`` only; no
 Flask, no sessions, no I/O. ``EvalContext.related``/``lookup`` are how callers give it
 other records.
 """

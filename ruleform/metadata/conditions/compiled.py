@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlalchemy.sql.elements import ColumnElement
 
-from ruleform.errors import ConditionError
-
+from ...errors import ConditionError
 from . import ast as a
 from .context import EvalContext, SqlContext
 from .parser import parse

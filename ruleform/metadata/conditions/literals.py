@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from ruleform.errors import ConditionError
-
+from ...errors import ConditionError
 from ..model import Duration
 
 __all__ = ["parse_date_text", "parse_datetime_text", "parse_duration"]

@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
-from ruleform.errors import ConditionError
-
+from ...errors import ConditionError
 from . import ast as a
 from .literals import parse_date_text, parse_datetime_text
 from .tokens import Token, tokenize

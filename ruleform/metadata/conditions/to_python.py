@@ -15,8 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ruleform.errors import ConditionError
-
+from ...errors import ConditionError
 from ..model import Duration
 from . import ast as a
 from .context import EvalContext

@@ -30,9 +30,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from ruleform.errors import ConditionError
-from ruleform.platform.sqltypes import JSONList, UTCDateTime
-
+from ...errors import ConditionError
+from ..sqltypes import JSONList, UTCDateTime
 from . import ast as a
 from . import sqlfuncs as f
 from .context import SqlContext

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ruleform.errors import ConditionError
+from ...errors import ConditionError
 
 __all__ = ["MAX_LENGTH", "Token", "tokenize"]
 

@@ -20,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from ruleform.errors import ConditionError
-
+from ...errors import ConditionError
 from . import ast as a
 from .literals import parse_date_text, parse_datetime_text
 from .scope import FieldInfo, Scope, known_list, suggest

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ruleform.errors import ConditionError
-
+from ...errors import ConditionError
 from . import ast as a
 
 __all__ = [

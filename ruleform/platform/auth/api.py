@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ...blueprints.errors import error_response
 from ..database import read_connection, transaction
+from ..http_errors import error_response
 from ..runtime import utcnow
 from ..web import current_actor
 from .forms import say

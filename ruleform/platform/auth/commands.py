@@ -34,13 +34,9 @@ from .users import (
     set_roles,
 )
 
-__all__ = ["register", "users", "tokens"]
+__all__ = ["users", "tokens"]
 
 
-def register(cli: click.Group) -> None:
-    """Add the ``users`` and ``tokens`` command groups to ``cli``."""
-    cli.add_command(users)
-    cli.add_command(tokens)
 
 
 def _fail(text: str) -> NoReturn:

@@ -167,7 +167,7 @@ def authenticate() -> Any:
         _authenticate_session()
     _check_csrf()
     if is_api_request() and g.get("rf_actor") is None and not _is_public():
-        from ...blueprints.errors import error_response
+        from ..http_errors import error_response
 
         return error_response(401, headers={"WWW-Authenticate": 'Bearer realm="ruleform"'})
     return None

@@ -8,6 +8,7 @@ from flask import Flask, redirect, request, url_for
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError
 
+from ..navigation import NavLink, add_link
 from ..web import current_actor
 from .request_auth import authenticate, csrf, is_api_request, load_session_user
 
@@ -15,7 +16,7 @@ __all__ = ["init_app"]
 
 
 def _unauthorized() -> Any:
-    from ...blueprints.errors import error_response
+    from ..http_errors import error_response
 
     if is_api_request():
         return error_response(401, headers={"WWW-Authenticate": 'Bearer realm="ruleform"'})
@@ -24,7 +25,7 @@ def _unauthorized() -> Any:
 
 
 def _csrf_failed(exc: CSRFError) -> Any:
-    from ...blueprints.errors import error_response
+    from ..http_errors import error_response
     from .forms import say
 
     return error_response(400, say("csrf_failed"), code="csrf_failed")
@@ -51,4 +52,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    add_link(app, NavLink("/admin/users", "page.admin_users", "admin"))
     app.jinja_env.globals.setdefault("current_actor", current_actor)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..sqltypes import UTCDateTime
+from ...metadata.sqltypes import UTCDateTime
 from ..storage.system_tables import add_index, id_column, primary_key, system_table
 
 __all__ = ["attempts_table", "retry_after", "record_failure", "forget_failures"]

@@ -79,7 +79,7 @@ _TEXTS = {
 
 
 def _alert(service: Any, entity_name: str, kind: str, count: int, now: datetime) -> None:
-    from ...workflow_engine.outbox import OutboxMessage, enqueue
+    from ..outbox import OutboxMessage, enqueue
 
     rt, actor = service.rt, service.actor
     entity = rt.rulebook.entities.get(entity_name)

@@ -20,10 +20,12 @@ from ...metadata.model import Entity
 from ..actors import Actor
 from ..messages import message
 from ..runtime import Runtime, utcnow
+from .hooks import record_hooks
 from .read_audit import Thresholds, check_unusual, write_reads
-from .supplements import add_supplement, supplements_of
-from .values import mask, to_json
-from .write_rules import WritePlan, form_state, prepare_write
+from .row_writer import RowWriter
+from .supplements import supplements_of
+from .values import mask
+from .write_rules import form_state, prepare_write
 
 __all__ = ["RecordService", "RecordView"]
 
@@ -56,14 +58,6 @@ def _is_actors_own(actor: Actor, name: str, f: Any, value: Any) -> bool:
     if name == "department" or (f is not None and f.type == "department"):
         return value == actor.department_id
     return False
-
-
-def _hooks() -> list[Any]:
-    """The workflow engine's write hooks: duplicate rules, status periods, approval locks
-    (``ruleform/workflow_engine/record_hooks.py``; imported here, when first needed)."""
-    from ...workflow_engine.record_hooks import HOOKS
-
-    return HOOKS
 
 
 class RecordService:
@@ -197,28 +191,17 @@ class RecordService:
         self._check_assignment(entity, {k: plan.record.get(k) for k in ("owner", "department")
                                         if plan.record.get(k) is not None}, "create")  # fmt: skip
         self._check_unique(entity, row, None)
-        warnings = [w for hook in _hooks() for w in hook.before_create(self, entity, row)]
-        row.update(created_at=now, updated_at=now, created_by=self.actor.user_id,
-                   updated_by=self.actor.user_id, row_version=1,
-                   rulebook_version=self.rt.version)  # fmt: skip
-        table = self.rt.table(entity)
-        inserting = self.rt.cached(("insert", entity.name),
-                                   lambda: table.insert().returning(table.c.id))  # fmt: skip
-        record_id = self.conn.execute(inserting, row).scalar_one()
-        self._write_supplements(entity, record_id, plan, now)
-        changes = {k: [None, to_json(v)] for k, v in row.items()
-                   if v not in (None, "", []) and k in entity.fields}  # fmt: skip
-        self._history(entity, record_id, "create", changes, now)
-        stored = {**row, "id": record_id, "archived": False, "archived_at": None}
-        for hook in _hooks():
-            hook.after_create(self, entity, stored, now)
+        warnings = [w for hooks in record_hooks() for w in hooks.before_create(self, entity, row)]
+        stored = RowWriter(self).insert(entity, row, now, plan.supplements)
         view = self._view(entity, stored, self.policy.readable_fields(self.actor, entity))
         view.warnings = warnings
         return view
 
     def update(self, entity_name: str, record_id: Any, payload: Mapping[str, Any],
-               expected_version: int | None) -> RecordView:  # fmt: skip
-        """Change a record; refuses a stale ``expected_version`` (optimistic locking)."""
+               expected_version: int | None,
+               note: Mapping[str, Any] | None = None) -> RecordView:  # fmt: skip
+        """Change a record; refuses a stale ``expected_version`` (optimistic locking).
+        ``note`` (e.g. the time rule that made the change) is kept with the history entry."""
         entity = self.entity(entity_name)
         if not self.policy.can(self.actor, entity, "update"):
             self._stored(entity, record_id)  # NotFound first: existence must not leak
@@ -243,34 +226,14 @@ class RecordService:
         self._check_references(entity, changed)
         self._check_assignment(entity, changed, "update", rights)
         self._check_unique(entity, {**stored, **changed}, stored["id"], only=set(changed))
-        warnings = [w for hook in _hooks()
-                    for w in hook.before_update(self, entity, {**stored, **changed}, set(changed))]
-        now = utcnow()
+        warnings = [w for hooks in record_hooks()
+                    for w in hooks.before_update(self, entity, {**stored, **changed}, set(changed))]
         if changed or plan.supplements:
-            self._write_row(entity, stored, changed, now)
-        self._write_supplements(entity, stored["id"], plan, now)
-        history = {k: [to_json(stored.get(k)), to_json(v)] for k, v in changed.items()}
-        history.update({f"{k}+": [None, v] for k, v in plan.supplements.items()})
-        if history:
-            self._history(entity, stored["id"], "update", history, now)
-            touched = set(changed) | set(plan.supplements)
-            for hook in _hooks():
-                hook.after_update(self, entity, {**stored, **changed}, touched, now)
+            RowWriter(self).update(entity, stored, changed, utcnow(), note=note,
+                                   supplements=plan.supplements)  # fmt: skip
         view = self.get(entity.name, stored["id"], watch=False)
         view.warnings = warnings
         return view
-
-    def _write_row(self, entity: Entity, stored: Mapping[str, Any], changed: Mapping[str, Any],
-                   now: Any) -> None:  # fmt: skip
-        table = self.rt.table(entity)
-        result = self.conn.execute(
-            table.update()
-            .where(table.c.id == stored["id"], table.c.row_version == stored["row_version"])
-            .values(**changed, updated_at=now, updated_by=self.actor.user_id,
-                    row_version=stored["row_version"] + 1, rulebook_version=self.rt.version)
-        )  # fmt: skip
-        if result.rowcount != 1:
-            raise VersionConflict(message("version_conflict", self.actor.locale))
 
     def archive(self, entity_name: str, record_id: Any, expected_version: int | None) -> None:
         """Archive (soft-delete) a record; it leaves lists but keeps its history."""
@@ -283,10 +246,8 @@ class RecordService:
             raise VersionConflict(message("version_conflict", self.actor.locale),
                                   stored["row_version"])  # fmt: skip
         now = utcnow()
-        self._write_row(entity, stored, {"archived": True, "archived_at": now}, now)
-        self._history(entity, stored["id"], "archive", {"archived": [False, True]}, now)
-        for hook in _hooks():
-            hook.after_archive(self, entity, stored, now)
+        RowWriter(self).update(entity, stored, {"archived": True, "archived_at": now}, now,
+                               action="archive")  # fmt: skip
 
     def form_state(self, entity_name: str, payload: Mapping[str, Any],
                    record_id: Any = None) -> dict[str, dict[str, bool]]:  # fmt: skip
@@ -378,14 +339,3 @@ class RecordService:
                 errors[name] = [message("unique", self.actor.locale)]
         if errors:
             raise FieldErrors(errors)
-
-    def _write_supplements(self, entity: Entity, record_id: int, plan: WritePlan, now: Any) -> None:
-        table = self.rt.system_table("supplements")
-        for name, text in plan.supplements.items():
-            add_supplement(self.conn, table, entity.name, record_id, name, text,
-                           self.actor.user_id, now)  # fmt: skip
-
-    def _history(self, entity: Entity, record_id: int, action: str, changes: dict, now: Any) -> None:
-        self.conn.execute(self.rt.system_table("record_history").insert(), {
-            "entity": entity.name, "record_id": record_id, "action": action, "changes": changes,
-            "user_id": self.actor.user_id, "at": now, "rulebook_version": self.rt.version})  # fmt: skip

@@ -18,9 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ruleform.errors import NotFound
-from ruleform.platform.sqltypes import JSONList
-
+from ...errors import NotFound
+from ...metadata.sqltypes import JSONList
 from .live_schema import reflect_live
 from .migration_steps import ArchiveSpec
 from .system_tables import archived_values_table

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.types import TypeEngine
 
-from ruleform.metadata.model import Field
-from ruleform.platform.sqltypes import ExactDecimal, JSONList, UTCDateTime
-
+from ...metadata.model import Field
+from ...metadata.sqltypes import ExactDecimal, JSONList, UTCDateTime
 from .naming import make_name
 
 __all__ = [

@@ -24,8 +24,7 @@ from alembic.operations.ops import AddColumnOp, MigrateOperation
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection, Engine
 
-from ruleform.metadata.model import Rulebook
-
+from ...metadata.model import Rulebook
 from .archive import archive_values, rewrite_values
 from .migration_plan import plan_migration
 from .migration_steps import MigrationPlan, MigrationStep, needs_batch

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from ruleform.metadata.model import Rulebook, frozen_map
-
+from ...metadata.model import Rulebook, frozen_map
 from .live_schema import reflect_live
 from .migration_steps import MigrationPlan, MigrationStep
 from .plan_choices import plan_choices

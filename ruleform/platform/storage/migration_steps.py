@@ -30,9 +30,8 @@ from alembic.operations.ops import (
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.types import TypeEngine
 
-from ruleform.errors import MigrationRefused
-from ruleform.metadata.model import frozen_map
-
+from ...errors import MigrationRefused
+from ...metadata.model import frozen_map
 from .migration_text import PLAN_WORDS, SAFETY_WORDS, pick
 
 __all__ = [

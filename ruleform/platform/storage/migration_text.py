@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ruleform.metadata.model import Text, frozen_map
+from ...metadata.model import Text, frozen_map
 
 __all__ = [
     "LOCALES",

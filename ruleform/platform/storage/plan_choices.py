@@ -12,9 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic.operations.ops import ExecuteSQLOp, MigrateOperation
 
-from ruleform.metadata.model import Field, frozen_map
-from ruleform.platform.sqltypes import JSONList
-
+from ...metadata.model import Field, frozen_map
+from ...metadata.sqltypes import JSONList
 from .migration_steps import DESTRUCTIVE, SAFE, ArchiveSpec, MigrationStep
 from .migration_text import render
 from .plan_context import PlanContext

@@ -21,8 +21,7 @@ from alembic.operations.ops import (
     MigrateOperation,
 )
 
-from ruleform.metadata.model import frozen_map
-
+from ...metadata.model import frozen_map
 from .live_schema import LiveColumn, LiveTable, normalise_rule
 from .migration_steps import DESTRUCTIVE, SAFE, ArchiveSpec, MigrationStep
 from .migration_text import render, type_words

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from alembic.operations.ops import DropIndexOp
 from sqlalchemy.engine import Connection
 
-from ruleform.metadata.model import Entity, Field, Rulebook, Text
-
+from ...metadata.model import Entity, Field, Rulebook, Text
 from .live_schema import LiveTable
 from .tables import entity_of_table
 from .typesig import TypeSig, signature

@@ -13,8 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.operations.ops import CreateIndexOp, DropIndexOp
 
-from ruleform.metadata.model import frozen_map
-
+from ...metadata.model import frozen_map
 from .live_schema import LiveTable
 from .migration_steps import SAFE, MigrationStep
 from .migration_text import render

@@ -16,8 +16,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from alembic.operations.ops import ExecuteSQLOp
 
-from ruleform.metadata.model import Entity, frozen_map
-
+from ...metadata.model import Entity, frozen_map
 from .migration_steps import DESTRUCTIVE, SAFE, ArchiveSpec, MigrationStep
 from .migration_text import render
 from .plan_context import PlanContext

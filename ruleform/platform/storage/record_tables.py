@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ruleform.platform.sqltypes import UTCDateTime
-
+from ...metadata.sqltypes import UTCDateTime
 from .system_tables import add_index, id_column, link_column, primary_key, system_table
 
 __all__: list[str] = []

@@ -17,8 +17,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from ruleform.platform.sqltypes import UTCDateTime
-
+from ...metadata.sqltypes import UTCDateTime
 from .columns import ID_TYPE
 from .naming import make_name
 

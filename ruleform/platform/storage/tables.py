@@ -21,9 +21,8 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from ruleform.metadata.model import Entity, Rulebook
-from ruleform.platform.sqltypes import UTCDateTime
-
+from ...metadata.model import Entity, Rulebook
+from ...metadata.sqltypes import UTCDateTime
 from .columns import build_field_column, column_type_for
 from .naming import make_name
 from .system_tables import add_system_tables, created_at_column, id_column, link_column

@@ -17,9 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from ruleform.errors import NotFound
-from ruleform.metadata.model import Rulebook
-
+from ...errors import NotFound
+from ...metadata.model import Rulebook
 from .system_tables import rulebook_versions_table
 
 __all__ = [

@@ -13,8 +13,8 @@ import click
 import sqlalchemy as sa
 
 from ...platform.cli_support import DatabaseOptions, database_options, show_url
+from ...platform.outbox import outbox_table
 from ...platform.runtime import utcnow
-from ..outbox import outbox_table
 from . import outcomes
 from .flags import flag, kill_switch_on, set_kill_switch
 from .settings import CHANNELS

@@ -1,8 +1,9 @@
 """What delivery code needs from the app — engine, runtime, settings, Redis — as one object.
 
-``ruleform worker`` builds the app once and installs its context for the process; RQ jobs
-call ``current()``. A job run by a plain ``rq worker`` (nothing installed) builds the app
-from the ``RULEFORM_*`` environment on first use. After a fork the engine's pool is
+``ruleform worker`` builds the context once (engine, runtime and settings — no Flask app)
+and installs it for the process; RQ jobs call ``current()``. A job run by a plain
+``rq worker`` (nothing installed) builds it from the ``RULEFORM_*`` environment on first
+use. After a fork the engine's pool is
 replaced (``dispose(close=False)``): a child never reuses its parent's connections.
 """
 
@@ -10,20 +11,28 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from ...platform.bootstrap import load_runtime
+from ...platform.database import create_engine
+from ...platform.records.hooks import register_record_hooks
+from ...platform.runtime import Runtime
+from ...platform.settings import instance_path, resolve
+from .. import tables as _workflow_tables  # noqa: F401  registers the engine's tables
+from ..record_hooks import HOOKS
 from .settings import DeliverySettings
 
-__all__ = ["DeliveryContext", "install", "current", "from_app"]
+__all__ = ["DeliveryContext", "install", "current", "from_app", "from_settings"]
 
 
 @dataclass
 class DeliveryContext:
     engine: Engine
-    runtime: Any
+    runtime: Runtime
     settings: DeliverySettings
     redis_url: str | None = None
     pid: int = field(default_factory=os.getpid)
@@ -71,18 +80,26 @@ def from_app(app: Any, redis_url: str | None = None) -> DeliveryContext:
                            redis_url or app.config.get("REDIS_URL"))  # fmt: skip
 
 
+def from_settings(config: Mapping[str, Any], redis_url: str | None = None) -> DeliveryContext:
+    """The delivery context of an instance's settings (``settings.resolve``), without an app:
+    an engine, the active version's runtime, the delivery settings."""
+    engine = create_engine(config["DATABASE_URL"])
+    runtime = load_runtime(engine, config.get("RULEBOOK"))
+    return DeliveryContext(engine, runtime, DeliverySettings.from_config(config),
+                           redis_url or config.get("REDIS_URL"))  # fmt: skip
+
+
 def install(context: DeliveryContext | None) -> None:
     global _current
     _current = context
 
 
 def current() -> DeliveryContext:
-    """The process's context (building the app from the environment the first time)."""
+    """The process's context (built from the environment the first time)."""
     global _current
     with _build_lock:
         if _current is None:
-            from ...platform.app import create_app
-
-            _current = from_app(create_app(), os.environ.get("RULEFORM_REDIS_URL"))
+            register_record_hooks(HOOKS)  # a plain ``rq worker``: nobody wired the process
+            _current = from_settings(resolve(instance_path()), os.environ.get("RULEFORM_REDIS_URL"))
         _current.after_fork()
         return _current

@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ...platform.sqltypes import UTCDateTime
+from ...metadata.sqltypes import UTCDateTime
 from ...platform.storage.system_tables import primary_key, system_table
 
 __all__ = ["runtime_flags_table", "kill_switch_on", "set_kill_switch", "flag", "KILL_SWITCH"]

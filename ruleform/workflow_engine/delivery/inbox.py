@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from ...platform.sqltypes import UTCDateTime
+from ...metadata.sqltypes import UTCDateTime
 from ...platform.storage.system_tables import (
     add_index,
     id_column,

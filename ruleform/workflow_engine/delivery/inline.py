@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from ..outbox import DELIVERED, PENDING
+from ...platform.outbox import DELIVERED, PENDING
 from . import deliveries, outcomes
 from .context import DeliveryContext
 from .flags import kill_switch_on

@@ -29,8 +29,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ...platform.database import is_unavailable
+from ...platform.outbox import PENDING
 from ...platform.runtime import utcnow
-from ..outbox import PENDING
 from . import deliveries, outcomes
 from .channels import Outgoing, SendError, sender_for
 from .context import DeliveryContext, current

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..outbox import DELIVERED, FAILED, PENDING, SANDBOXED, SKIPPED
+from ...platform.outbox import DELIVERED, FAILED, PENDING, SANDBOXED, SKIPPED
 from .settings import DeliverySettings
 
 __all__ = ["delivered", "defer", "skip", "sandbox", "fail", "retry", "release", "backoff",

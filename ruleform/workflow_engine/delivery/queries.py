@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ...platform.outbox import outbox_table
 from ...platform.records.values import to_json
-from ..outbox import outbox_table
 from .deliveries import DELIVERIES, SANDBOXED
 from .settings import CHANNELS
 

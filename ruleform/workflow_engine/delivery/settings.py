@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_TARGETS": {},  # name → {"url", "kind", "allow_private", "secret"}
     "WEBHOOK_TIMEOUT": 10,
     "SMS_GATEWAY": None,  # the webhook target that sends SMS
-    "TIMERULES_TICK": "ruleform.workflow_engine.timerules:tick",  # called by the worker loop
+    "TIMERULES_TICK": True,  # the worker loop ticks the time rules; empty or false: it does not
     "TIMERULES_TICK_INTERVAL": 30.0,
 }
 

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ...platform.sqltypes import UTCDateTime
+from ...metadata.sqltypes import UTCDateTime
 from ...platform.storage.system_tables import add_index, id_column, primary_key, system_table
 
 __all__ = ["webhook_targets_table", "Target", "find_target", "list_targets", "save_target",

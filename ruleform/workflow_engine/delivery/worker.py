@@ -9,11 +9,10 @@ drain and the time-rule tick.
   are delivered inline, other rows enqueued (see ``drain.py``). It needs only the
   database for the inbox, so in-app messages keep flowing while Redis is down; database
   outages are waited out the same way.
-* The **tick** of the time rules (``TIMERULES_TICK``, default
-  ``ruleform.workflow_engine.timerules:tick``) is called from a third thread every
-  ``TIMERULES_TICK_INTERVAL`` seconds as ``tick(runtime=…, engine=…, now=…, interval=…,
-  base_url=…)``; it takes the single-scheduler lock and claims its slot itself, so any
-  number of workers may call it. Without that entry point the hook does nothing.
+* The **tick** of the time rules (``timerules.ticks.tick``; ``TIMERULES_TICK`` empty or
+  false turns it off) is called from a third thread every ``TIMERULES_TICK_INTERVAL``
+  seconds; it takes the single-scheduler lock and claims its slot itself, so any number
+  of workers may call it.
 
 ``--burst`` drains, runs the queued jobs and repeats until nothing is due — for tests and
 cron-style deployments. SIGINT/SIGTERM stop after the current job.
@@ -21,7 +20,6 @@ cron-style deployments. SIGINT/SIGTERM stop after the current job.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import signal
@@ -34,7 +32,9 @@ import sqlalchemy as sa
 
 from ...platform.database import is_unavailable
 from ...platform.runtime import utcnow
-from .context import DeliveryContext, from_app, install
+from ...platform.settings import instance_path, resolve
+from ..timerules.ticks import tick
+from .context import DeliveryContext, from_settings, install
 from .drain import drain_once
 
 __all__ = ["run_worker", "run_tick", "tick_loop", "background_loop", "DEFAULT_QUEUES"]
@@ -47,26 +47,11 @@ DEFAULT_QUEUES = ("default", "notifications")
 SHUTDOWN_GRACE = 3.0
 #: Seconds a running job may take to finish after SIGTERM/SIGINT before it is cut short.
 STOP_TIMEOUT = 4.0
-_MISSING_TICK_LOGGED: set[str] = set()
 
 
 def run_tick(ctx: DeliveryContext) -> Any:
-    """Call the time rules' tick entry point, if there is one (it takes its own lock)."""
-    path = ctx.settings["TIMERULES_TICK"]
-    if not path:
-        return None
-    module_name, _, name = str(path).partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        module = None
-    tick = getattr(module, name, None) if module is not None else None
-    if tick is None:
-        if path not in _MISSING_TICK_LOGGED:
-            _MISSING_TICK_LOGGED.add(path)
-            log.info("no time-rule tick at %s; the worker only delivers", path)
+    """Tick the time rules (it takes its own lock), unless ``TIMERULES_TICK`` is off."""
+    if str(ctx.settings["TIMERULES_TICK"]).strip().lower() in ("", "0", "false", "no", "off"):
         return None
     return tick(runtime=ctx.runtime, engine=ctx.engine, now=utcnow(),
                 interval=float(ctx.settings["TIMERULES_TICK_INTERVAL"]),
@@ -187,14 +172,13 @@ def _burst(ctx: DeliveryContext, queues: Sequence[str], rounds: int = 50) -> boo
 def run_worker(app_config: dict[str, Any], redis_url: str, *, burst: bool = False,
                exit_with_parent: bool = False,
                queues: Sequence[str] = DEFAULT_QUEUES) -> bool:  # fmt: skip
-    """Build the app, then run the RQ worker, the drain and the tick until stopped."""
-    from ...platform.app import create_app
-
+    """Build the delivery context (no Flask app), then run the RQ worker, the drain and the
+    tick until stopped."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
                             datefmt="%H:%M:%S")  # fmt: skip
-    app = create_app({**app_config, "REDIS_URL": redis_url})
-    ctx = from_app(app, redis_url)
+    config = resolve(instance_path(app_config), {**app_config, "REDIS_URL": redis_url})
+    ctx = from_settings(config, redis_url)
     install(ctx)
     queues = tuple(dict.fromkeys((*queues, ctx.settings["DELIVERY_QUEUE"])))
     if burst:

@@ -23,25 +23,8 @@ Modules, in the order a tick uses them:
 - ``why``, ``health``, ``commands`` (``ruleform rules …``), ``web`` (admin page, my tasks,
   ``/api/v1/tasks``).
 
-Entry points: ``tick(runtime, engine, now)``, ``tick_job()``, ``run_scheduler_forever``.
+Entry points: ``ticks.tick(runtime, engine, now)``, ``scheduler.tick_job()``,
+``scheduler.run_scheduler_forever``. Import the modules you need; importing the package
+imports nothing.
 """
 
-from __future__ import annotations
-
-from typing import Any
-
-__all__ = ["tick", "tick_job", "run_scheduler_forever", "TickReport", "RuleReport"]
-
-_EXPORTS = {"tick": "ticks", "TickReport": "ticks", "RuleReport": "ticks",
-            "tick_job": "scheduler", "run_scheduler_forever": "scheduler"}  # fmt: skip
-
-
-def __getattr__(name: str) -> Any:
-    """Lazy exports: ``workflow_engine.tables`` imports ``timerules.tables`` while the
-    platform's runtime module is still loading, so nothing else is imported eagerly."""
-    if name not in _EXPORTS:
-        raise AttributeError(name)
-    import importlib
-
-    module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
-    return getattr(module, name)

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from ...metadata.model import TimeRule
-from ..outbox import OutboxMessage, enqueue
+from ...platform.outbox import OutboxMessage, enqueue
 from ..tasks import NewTask, create_task
 from .changes import Loads, apply_reassign, apply_set, read_record
 from .ledger import insert_once

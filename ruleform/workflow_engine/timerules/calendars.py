@@ -32,7 +32,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from ...metadata.model import Duration, TimeRule
-from ..calendar import BusinessCalendar, calendar_for
+from ...platform.calendar import BusinessCalendar, calendar_for
 from .recipients import Directory
 
 __all__ = ["CalendarMap", "loose_bound", "lower_bound"]

@@ -4,8 +4,8 @@ because two entities may declare rules of the same name (``birthday_reminder`` i
 
 from __future__ import annotations
 
-from ruleform.errors import UsageError
-from ruleform.metadata.model import Rulebook, TimeRule
+from ...errors import UsageError
+from ...metadata.model import Rulebook, TimeRule
 
 __all__ = ["rule_key", "find_rule", "all_rules"]
 

@@ -1,13 +1,12 @@
 """Record changes made by rules — ``set`` and ``reassign`` — as the system, with history.
 
-Both go through ``RecordService`` as ``SYSTEM`` (the one write path: validation, hooks,
-history in the same transaction; ``may_assign_owner`` is true for the system). Fields the
-rulebook marks ``read_only`` ("raised by the system", e.g. ``at_risk``, ``dispatched_at``)
-are refused by the record service for everyone, so those are written the way the
-workflow engine writes a transition's fields: a versioned update of the row and a
-history entry by the system. Either way the history entry carries
-``changes._workflow = {"rule": "<entity>.<rule>", "occurrence": …}``, so the timeline
-says *system (rule X)*.
+Both go through ``RecordService`` as ``SYSTEM`` (validation, hooks, history in the same
+transaction; ``may_assign_owner`` is true for the system). Fields the rulebook marks
+``read_only`` ("raised by the system", e.g. ``at_risk``, ``dispatched_at``) are refused by
+the record service for everyone, so those go straight to the row writer, as a transition's
+fields do. Either way the rule's note reaches the row writer with the change, and the
+history entry carries ``changes._workflow = {"rule": "<entity>.<rule>", "occurrence": …}``,
+so the timeline says *system (rule X)*.
 
 ``reassign`` picks among the candidates (``to``) the one with the fewest open records of
 the entity (status neither final nor won/lost/closed; ties: lowest user id). Loads are
@@ -27,12 +26,13 @@ from ...metadata.conditions import EvalContext
 from ...metadata.model import Action, Entity
 from ...platform.actors import SYSTEM
 from ...platform.records import RecordService
-from ...platform.records.values import to_json
+from ...platform.records.row_writer import RowWriter, SystemWrite
+from ...platform.runtime import Runtime
 
 __all__ = ["apply_set", "apply_reassign", "Loads", "read_record"]
 
 
-def read_record(runtime: Any, conn: Connection, entity: str, record_id: int,
+def read_record(runtime: Runtime, conn: Connection, entity: str, record_id: int,
                 lock: bool = False) -> dict[str, Any] | None:  # fmt: skip
     table = runtime.table(entity)
     query = sa.select(table).where(table.c.id == record_id)
@@ -42,7 +42,7 @@ def read_record(runtime: Any, conn: Connection, entity: str, record_id: int,
     return dict(row) if row else None
 
 
-def apply_set(runtime: Any, conn: Connection, entity_name: str, record_id: int, action: Action,
+def apply_set(runtime: Runtime, conn: Connection, entity_name: str, record_id: int, action: Action,
               note: Mapping[str, Any], now: datetime) -> dict[str, Any]:  # fmt: skip
     """Evaluate ``action.set`` on the record and write what changes; the changes."""
     entity = runtime.entity(entity_name)
@@ -64,7 +64,7 @@ def apply_set(runtime: Any, conn: Connection, entity_name: str, record_id: int, 
     return changed
 
 
-def apply_reassign(runtime: Any, conn: Connection, entity_name: str, record_id: int,
+def apply_reassign(runtime: Runtime, conn: Connection, entity_name: str, record_id: int,
                    candidates: list[int], loads: Loads, note: Mapping[str, Any]) -> int | None:  # fmt: skip
     """Give the record to the least loaded candidate; the new owner (None: no change)."""
     entity = runtime.entity(entity_name)
@@ -79,47 +79,22 @@ def apply_reassign(runtime: Any, conn: Connection, entity_name: str, record_id: 
     return chosen
 
 
-def _through_service(runtime: Any, conn: Connection, entity: Entity, stored: Mapping[str, Any],
-                     values: Mapping[str, Any], note: Mapping[str, Any]) -> None:  # fmt: skip
-    history = runtime.system_table("record_history")
-    before = _last_history(conn, history, entity.name, stored["id"])
+def _through_service(runtime: Runtime, conn: Connection, entity: Entity,
+                     stored: Mapping[str, Any], values: Mapping[str, Any],
+                     note: Mapping[str, Any]) -> None:  # fmt: skip
     RecordService(runtime, conn, SYSTEM).update(entity.name, stored["id"], dict(values),
-                                                stored["row_version"])  # fmt: skip
-    after = _last_history(conn, history, entity.name, stored["id"])
-    if after is not None and after != before:
-        row = conn.execute(sa.select(history.c.changes).where(history.c.id == after)).scalar()
-        changes = dict(row or {})
-        changes["_workflow"] = {**changes.get("_workflow", {}), **note}
-        conn.execute(history.update().where(history.c.id == after).values(changes=changes))
+                                                stored["row_version"], note=note)  # fmt: skip
 
 
-def _last_history(conn: Connection, history: sa.Table, entity: str, record_id: int) -> int | None:
-    return conn.execute(sa.select(sa.func.max(history.c.id)).where(
-        history.c.entity == entity, history.c.record_id == record_id)).scalar()  # fmt: skip
-
-
-def _system_write(runtime: Any, conn: Connection, entity: Entity, stored: Mapping[str, Any],
+def _system_write(runtime: Runtime, conn: Connection, entity: Entity, stored: Mapping[str, Any],
                   values: Mapping[str, Any], note: Mapping[str, Any], now: datetime) -> None:  # fmt: skip
-    from ...errors import VersionConflict
-
-    table = runtime.table(entity)
-    result = conn.execute(
-        table.update().where(table.c.id == stored["id"], table.c.row_version == stored["row_version"])
-        .values(**values, updated_at=now, updated_by=None, row_version=stored["row_version"] + 1,
-                rulebook_version=runtime.version))  # fmt: skip
-    if result.rowcount != 1:
-        raise VersionConflict("the record changed while the rule was writing it")
-    changes: dict[str, Any] = {k: [to_json(stored.get(k)), to_json(v)] for k, v in values.items()}
-    changes["_workflow"] = dict(note)
-    conn.execute(runtime.system_table("record_history").insert().values(
-        entity=entity.name, record_id=stored["id"], action="update", changes=changes,
-        user_id=None, at=now, rulebook_version=runtime.version))  # fmt: skip
+    RowWriter(SystemWrite(runtime, conn, SYSTEM)).update(entity, stored, values, now, note=note)
 
 
 class Loads:
     """Open records per owner, per entity, for one run (``least_loaded``)."""
 
-    def __init__(self, runtime: Any):
+    def __init__(self, runtime: Runtime):
         self.rt = runtime
         self.counts: dict[str, dict[int, int]] = {}
 

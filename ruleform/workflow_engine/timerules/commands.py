@@ -27,11 +27,9 @@ from ...errors import UsageError
 from ...platform.cli_support import DatabaseOptions, database_options
 from ...platform.runtime import utcnow
 
-__all__ = ["register", "rules"]
+__all__ = ["rules"]
 
 
-def register(cli: click.Group) -> None:
-    cli.add_command(rules)
 
 
 @click.group()

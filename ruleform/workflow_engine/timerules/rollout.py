@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ...metadata.model import TimeRule
-from ..outbox import OutboxMessage, enqueue
+from ...platform.outbox import OutboxMessage, enqueue
 from .catalog import rule_key
 from .occurrences import iso
 from .recipients import Directory

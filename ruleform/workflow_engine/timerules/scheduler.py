@@ -38,8 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ...platform.sqltypes import UTCDateTime
-
+from ...metadata.sqltypes import UTCDateTime
 
 __all__ = ["hold", "Held", "run_scheduler_forever", "tick_job", "enqueue_next_tick",
            "runtime_for", "active_number", "lock_status", "DEFAULT_INTERVAL", "LOCK_NAME"]  # fmt: skip

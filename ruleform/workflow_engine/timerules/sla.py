@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..calendar import BusinessCalendar
+from ...platform.calendar import BusinessCalendar
 from .calendars import loose_bound
 from .compile import Sweep
 from .occurrences import Due

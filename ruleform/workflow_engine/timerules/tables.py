@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ...platform.sqltypes import UTCDateTime
+from ...metadata.sqltypes import UTCDateTime
 from ...platform.storage.system_tables import (
     JSON_DOCUMENT,
     add_index,

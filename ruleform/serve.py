@@ -23,6 +23,10 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from . import wiring
+from .app import create_app
+from .workflow_engine.delivery.worker import run_worker as run_delivery_worker
+
 __all__ = ["serve_app", "post_fork", "post_worker_init", "run_worker", "QUEUES",
            "gunicorn_available"]
 
@@ -94,16 +98,12 @@ def _gunicorn_application(config: dict[str, Any], options: dict[str, Any]) -> An
                     self.cfg.set(key, value)
 
         def load(self) -> Any:
-            from .app import create_app
-
             return create_app(config)
 
     return RuleformApplication()
 
 
 def _serve_flask(config: dict[str, Any], host: str, port: int, dev: bool) -> None:
-    from .app import create_app
-
     app = create_app(config)
     app.run(host=host, port=port, threaded=True, use_reloader=dev, use_debugger=False)
 
@@ -116,13 +116,14 @@ def run_worker(redis_url: str, *, burst: bool = False, queues: Sequence[str] = Q
     """Run an RQ worker with the scheduler, the outbox drain and the time-rule tick until
     stopped (``workflow_engine/delivery/worker.py``); returns whether jobs were run.
 
-    The app is built from the ``RULEFORM_*`` environment (``ruleform worker`` sets it).
+    The worker's bootstrap: the process is wired (``wiring.install``), then the delivery
+    context — engine, runtime, settings; no Flask app — is built from the ``RULEFORM_*``
+    environment (``ruleform worker`` sets it).
     SIGINT/SIGTERM stop it after the current job (RQ's warm shutdown). With
     ``exit_with_parent`` it also stops when the process that started it goes away (the
     demo uses it, so a killed demo leaves no worker behind).
     """
-    from ..workflow_engine.delivery.worker import run_worker as run_delivery_worker
-
+    wiring.install()
     return run_delivery_worker({}, redis_url, burst=burst, exit_with_parent=exit_with_parent,
                                queues=queues)  # fmt: skip
 

@@ -12,7 +12,8 @@ import sys
 
 import click
 
-from ..errors import UsageError
+from . import wiring
+from .errors import UsageError
 
 __all__ = ["main", "cli"]
 
@@ -29,7 +30,7 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print problems as JSON.")
 def check(path: str, warnings: bool, as_json: bool) -> None:
     """Check the rulebook at PATH and list every problem (exit 1 if any error)."""
-    from ..metadata.compiler import check_rulebook
+    from .metadata.compiler import check_rulebook
 
     result = check_rulebook(path)
     shown = [p for p in result.problems if warnings or p.is_error]
@@ -60,8 +61,8 @@ def check(path: str, warnings: bool, as_json: bool) -> None:
 def explain(path: str, entity: str | None, locale: str | None, permissions: bool,
             diagram: bool) -> None:  # fmt: skip
     """Read the rulebook at PATH (or one ENTITY) back in plain words."""
-    from ..metadata.compiler import check_rulebook
-    from ..metadata.explain import explain_entity, explain_rulebook, permission_matrix
+    from .metadata.compiler import check_rulebook
+    from .metadata.explain import explain_entity, explain_rulebook, permission_matrix
 
     result = check_rulebook(path)
     if result.rulebook is None:
@@ -73,7 +74,7 @@ def explain(path: str, entity: str | None, locale: str | None, permissions: bool
     if entity and entity not in rb.entities:
         raise click.UsageError(f"no entity '{entity}'; entities: {', '.join(rb.entities)}")
     if diagram:
-        from ..workflow_engine.diagram import entity_svg, rulebook_svg
+        from .workflow_engine.diagram import entity_svg, rulebook_svg
 
         click.echo(entity_svg(rb.entities[entity], locale) if entity else rulebook_svg(rb, locale))
     elif permissions:
@@ -89,25 +90,16 @@ def explain(path: str, entity: str | None, locale: str | None, permissions: bool
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of the metadata language (for editors)."""
-    from ..metadata.schema import rulebook_schema
+    from .metadata.schema import rulebook_schema
 
     click.echo(json.dumps(rulebook_schema(), ensure_ascii=False, indent=2))
 
 
 def _register_extensions() -> None:
-    """Commands that live with the features they drive."""
-    import importlib
-
-    for module in ("ruleform.platform.commands", "ruleform.platform.auth.commands",
-                   "ruleform.workflow_engine.timerules.commands",
-                   "ruleform.platform.access_commands"):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register(cli)
+    """The commands of the wiring list (``wiring.COMMANDS``)."""
+    wiring.install()
+    for command in wiring.COMMANDS:
+        cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,10 +15,10 @@ from typing import NoReturn
 
 import click
 
-from ..errors import MigrationRefused, NotFound, RulebookError, UsageError
-from .cli_support import DatabaseOptions, database_options, default_rulebook, show_url
+from .errors import MigrationRefused, NotFound, RulebookError, UsageError
+from .platform.cli_support import DatabaseOptions, database_options, default_rulebook, show_url
 
-__all__ = ["register"]
+__all__ = ["serve", "worker", "demo", "migrate", "rulebook"]
 
 LOCALES = ("zh-CN", "en")
 
@@ -49,12 +49,6 @@ _WORDS = {
 }  # fmt: skip
 
 
-def register(cli: click.Group) -> None:
-    """Add this module's commands to ``cli``."""
-    from ..workflow_engine.delivery.commands import outbox
-
-    for command in (serve, worker, demo, migrate, rulebook, outbox):
-        cli.add_command(command)
 
 
 def _say(key: str, locale: str, **params: object) -> str:
@@ -99,7 +93,7 @@ def _require_version(db: DatabaseOptions) -> None:
         return
     import sqlalchemy as sa
 
-    from .storage import active_version
+    from .platform.storage import active_version
 
     engine = db.engine()
     try:
@@ -202,7 +196,7 @@ def _status_map(moves: tuple[str, ...]) -> dict[str, dict[str, str]]:
 def _publish(db: DatabaseOptions, path: str, *, plan_only: bool, archive: bool,
              comment: str | None, locale: str | None,
              status_map: dict[str, dict[str, str]] | None = None) -> None:  # fmt: skip
-    from .publish import plan_publication, publish_rulebook
+    from .platform.publish import plan_publication, publish_rulebook
 
     engine = db.engine()
     try:
@@ -233,7 +227,7 @@ def _publish(db: DatabaseOptions, path: str, *, plan_only: bool, archive: bool,
 
 
 def _describe(publication: object, locale: str, where: str) -> None:
-    from .publish import Publication
+    from .platform.publish import Publication
 
     assert isinstance(publication, Publication)
     rb = publication.rulebook
@@ -253,7 +247,7 @@ def _describe(publication: object, locale: str, where: str) -> None:
 
 
 def _refuse(publication: object, locale: str) -> NoReturn:
-    from .publish import Publication
+    from .platform.publish import Publication
 
     assert isinstance(publication, Publication)
     plan = publication.plan
@@ -279,7 +273,7 @@ def rulebook() -> None:
 @database_options(rulebook=False)
 def rulebook_versions(db: DatabaseOptions) -> None:
     """List the stored versions, newest first (* marks the active one)."""
-    from .storage import list_versions
+    from .platform.storage import list_versions
 
     engine = db.engine()
     try:
@@ -307,8 +301,8 @@ def rulebook_versions(db: DatabaseOptions) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def rulebook_export(db: DatabaseOptions, number: int | None, force: bool, directory: Path) -> None:
     """Write a stored version into DIR: rulebook.yaml and one YAML file per entity."""
-    from .rulebook_files import export_source
-    from .storage import active_version, load_version
+    from .platform.rulebook_files import export_source
+    from .platform.storage import active_version, load_version
 
     engine = db.engine()
     try:

@@ -25,18 +25,18 @@ from zoneinfo import ZoneInfo
 from flask import jsonify, request
 from sqlalchemy.engine import Connection
 
-from ..blueprints.api.requests import ApiError, etag, expected_version, json_object
-from ..blueprints.errors import error_response
-from ..errors import FieldErrors, VersionConflict
-from ..platform.actors import Actor
-from ..platform.database import read_connection, transaction
-from ..platform.i18n import current_locale
-from ..platform.messages import message
-from ..platform.runtime import utcnow
-from ..platform.web import current_actor, current_runtime
-from .approval_queries import ApprovalQueries
-from .approval_service import ApprovalService
-from .service import WorkflowService
+from ...errors import FieldErrors, VersionConflict
+from ...platform.actors import Actor
+from ...platform.database import read_connection, transaction
+from ...platform.http_errors import error_response
+from ...platform.i18n import current_locale
+from ...platform.messages import message
+from ...platform.runtime import utcnow
+from ...platform.web import current_actor, current_runtime
+from ...workflow_engine.approval_queries import ApprovalQueries
+from ...workflow_engine.approval_service import ApprovalService
+from ...workflow_engine.service import WorkflowService
+from ..api.requests import ApiError, etag, expected_version, json_object
 
 __all__ = [
     "ApiError",

@@ -36,15 +36,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ...errors import RuleformError
-from ...metadata.field_types import parse_value
-from ...metadata.model import Entity
-from ...metadata.record_rules import failed_rules, is_empty
-from ..actors import Actor, load_actor
-from ..records import RecordService
-from ..records.values import to_json
-from ..records.write_rules import form_state
-from ..runtime import Runtime
+from ..errors import RuleformError
+from ..metadata.field_types import parse_value
+from ..metadata.model import Entity
+from ..metadata.record_rules import failed_rules, is_empty
+from ..platform.actors import Actor, load_actor
+from ..platform.records import RecordService
+from ..platform.records.values import to_json
+from ..platform.records.write_rules import form_state
+from ..platform.runtime import Runtime
 from .scenario import Planned, Step, build_scenario
 
 __all__ = ["SeedReport", "SeedError", "seed_demo", "DEFAULT_SEED", "demo_counts"]
@@ -172,8 +172,8 @@ class _Writer:
 
     def apply_step(self, record: Planned, step: Step) -> None:
         """``apply_transition`` at ``step.at``, approvals granted (see the module docstring)."""
-        from ...workflow_engine.machine import option
-        from ...workflow_engine.service import WorkflowService
+        from ..workflow_engine.machine import option
+        from ..workflow_engine.service import WorkflowService
 
         actor = self.actor(step.user)
         flow = WorkflowService(self.rt, self.conn, actor)

@@ -14,17 +14,17 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.routing import BuildError
 
-from ..errors import FieldErrors, NotFound, PermissionDenied, TransitionNotAllowed, VersionConflict
-from ..platform.database import read_connection, transaction
-from ..platform.messages import message
-from ..platform.runtime import utcnow
-from ..platform.web import current_runtime
-from .approval_queries import ApprovalQueries
-from .diagram import entity_svg
+from ...errors import FieldErrors, NotFound, PermissionDenied, TransitionNotAllowed, VersionConflict
+from ...platform.database import read_connection, transaction
+from ...platform.messages import message
+from ...platform.runtime import utcnow
+from ...platform.web import current_runtime
+from ...workflow_engine.approval_queries import ApprovalQueries
+from ...workflow_engine.diagram import entity_svg
+from ...workflow_engine.service import WorkflowService
+from ...workflow_engine.texts import ui_text, wf_text
+from .api import ACTIONS, actor, parse_time, run_action
 from .panel import can_withdraw, form_fields
-from .service import WorkflowService
-from .texts import ui_text, wf_text
-from .web_api import ACTIONS, actor, parse_time, run_action
 
 __all__ = [
     "diagram",

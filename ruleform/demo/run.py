@@ -22,18 +22,18 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from ...errors import UsageError
-from ...testing import DEMO_PASSWORD, seed_organisation
-from ..bootstrap import load_runtime
-from ..database import create_engine
+from ..errors import UsageError
+from ..platform.bootstrap import load_runtime
+from ..platform.database import create_engine
 from . import processes
+from .organisation import DEMO_PASSWORD, seed_organisation
 from .seed import DEFAULT_SEED, SeedReport, seed_demo
 
 __all__ = ["DemoSetup", "prepare_data_dir", "prepare_database", "run_demo", "DEMO_USERS"]
 
 MARKER = ".ruleform-demo"
 
-#: username, what they show (the organisation is ruleform.testing.seed_organisation)
+#: username, what they show (the organisation is ruleform.demo.organisation.seed_organisation)
 DEMO_USERS = [
     ("admin", "系统管理员 — administrator"),
     ("manager", "李经理 — sales manager (销售部)"),

@@ -26,13 +26,14 @@ from ...errors import NotFound, UsageError
 from ...platform.auth.guards import admin_required, login_required
 from ...platform.database import read_connection, transaction
 from ...platform.i18n import current_locale
+from ...platform.navigation import NavLink, add_link
 from ...platform.records.values import to_json
 from ...platform.runtime import utcnow
 from ...platform.web import current_actor, current_runtime
-from .. import tasks as task_store
-from . import rollout
-from .catalog import find_rule, rule_key
-from .health import recent_runs, rule_health
+from ...workflow_engine import tasks as task_store
+from ...workflow_engine.timerules import rollout
+from ...workflow_engine.timerules.catalog import find_rule, rule_key
+from ...workflow_engine.timerules.health import recent_runs, rule_health
 
 __all__ = ["init_app", "bp"]
 
@@ -247,4 +248,6 @@ for _path, _endpoint, _view, _methods, _guard in _RULES:
 def init_app(app: Flask) -> None:
     """Register the blueprint and the template helper ``tr_t``."""
     app.register_blueprint(bp)
+    add_link(app, NavLink("/tasks", "page.tasks"))
+    add_link(app, NavLink("/admin/time-rules", "page.admin_time_rules", "admin"))
     app.jinja_env.globals["tr_t"] = tr_text

@@ -23,13 +23,13 @@ from zoneinfo import ZoneInfo
 from flask import render_template
 from markupsafe import Markup
 
-from ..errors import NotFound
-from ..metadata.model import Entity, Transition
-from ..platform.database import read_connection
-from ..platform.i18n import current_locale
-from ..platform.web import current_actor, current_runtime
-from .approval_queries import ApprovalQueries
-from .service import WorkflowService
+from ...errors import NotFound
+from ...metadata.model import Entity, Transition
+from ...platform.database import read_connection
+from ...platform.i18n import current_locale
+from ...platform.web import current_actor, current_runtime
+from ...workflow_engine.approval_queries import ApprovalQueries
+from ...workflow_engine.service import WorkflowService
 
 __all__ = ["transition_panel", "form_fields", "FieldInput", "can_withdraw"]
 

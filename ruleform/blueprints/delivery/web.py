@@ -22,8 +22,10 @@ from flask import Blueprint, Flask
 
 from ...platform.auth.guards import admin_required, login_required
 from ...platform.i18n import current_locale
-from . import web_api, web_pages
-from .texts import text
+from ...platform.navigation import NavLink, add_link
+from ...workflow_engine.delivery.texts import text
+from . import api as web_api
+from . import pages as web_pages
 
 __all__ = ["init_app", "bp"]
 
@@ -70,4 +72,9 @@ def delivery_text(key: str, **params: Any) -> str:
 def init_app(app: Flask) -> None:
     """Register the blueprint and the template helper ``delivery_t``."""
     app.register_blueprint(bp)
+    add_link(app, NavLink("/inbox", "page.inbox"))
+    for path, message in (("/admin/outbox", "page.admin_outbox"),
+                          ("/admin/sandbox", "page.admin_sandbox"),
+                          ("/admin/webhooks", "page.admin_webhooks")):  # fmt: skip
+        add_link(app, NavLink(path, message, "admin"))
     app.jinja_env.globals["delivery_t"] = delivery_text

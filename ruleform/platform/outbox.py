@@ -18,14 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from ..platform.sqltypes import UTCDateTime
-from ..platform.storage.system_tables import (
-    JSON_DOCUMENT,
-    add_index,
-    id_column,
-    primary_key,
-    system_table,
-)
+from ..metadata.sqltypes import UTCDateTime
+from .storage.system_tables import JSON_DOCUMENT, add_index, id_column, primary_key, system_table
 
 __all__ = ["OutboxMessage", "enqueue", "outbox_table", "PENDING", "DELIVERED", "FAILED", "SANDBOXED"]
 

@@ -27,10 +27,12 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, redirect, request
 
-from ..platform.web import current_actor
-from . import web_api, web_pages
+from ...platform.navigation import NavLink, add_link
+from ...platform.web import current_actor
+from ...workflow_engine.texts import ui_text
+from . import api as web_api
+from . import pages as web_pages
 from .panel import transition_panel
-from .texts import ui_text
 
 __all__ = ["init_app", "bp"]
 
@@ -85,7 +87,7 @@ def _guard() -> Any:
     if request.endpoint == "workflow.static" or current_actor() is not None:
         return None
     if request.path.startswith("/api/"):
-        from ..blueprints.errors import error_response
+        from ...platform.http_errors import error_response
 
         return error_response(401, headers={"WWW-Authenticate": 'Bearer realm="ruleform"'})
     target = _login_url()
@@ -96,7 +98,7 @@ def _guard() -> Any:
 
 def _login_url() -> str | None:
     try:
-        from ..blueprints.pages.chrome import login_url
+        from ..pages.chrome import login_url
     except ImportError:  # pragma: no cover - pages not installed
         return None
     return login_url(request.full_path.rstrip("?"))
@@ -109,5 +111,6 @@ bp.register_error_handler(web_api.VersionConflict, web_api.version_conflict)
 def init_app(app: Flask) -> None:
     """Register the blueprint and the template helpers ``transition_panel`` and ``wf_t``."""
     app.register_blueprint(bp)
+    add_link(app, NavLink("/approvals", "page.approvals", start_page="inbox"))
     app.jinja_env.globals["transition_panel"] = transition_panel
     app.jinja_env.globals["wf_t"] = ui_text

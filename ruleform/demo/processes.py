@@ -58,7 +58,7 @@ def redis_executable() -> str:
 
 def ruleform_command() -> list[str]:
     """How to run ``ruleform`` with this interpreter, whatever PATH says."""
-    return [sys.executable, "-c", "from ruleform.platform.cli import main; main()"]
+    return [sys.executable, "-c", "from ruleform.cli import main; main()"]
 
 
 def _socket_path(data_dir: Path) -> Path:

@@ -15,18 +15,18 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from ...blueprints.api.requests import json_object
-from ...blueprints.errors import error_response
 from ...errors import NotFound
 from ...platform.database import read_connection, transaction
+from ...platform.http_errors import error_response
 from ...platform.i18n import current_locale
 from ...platform.records.values import to_json
 from ...platform.runtime import utcnow
 from ...platform.web import current_actor
-from . import outcomes, queries
-from .flags import flag, kill_switch_on, set_kill_switch
-from .inbox import list_messages, mark_read, unread_count
-from .settings import CHANNELS, DeliverySettings
+from ...workflow_engine.delivery import outcomes, queries
+from ...workflow_engine.delivery.flags import flag, kill_switch_on, set_kill_switch
+from ...workflow_engine.delivery.inbox import list_messages, mark_read, unread_count
+from ...workflow_engine.delivery.settings import CHANNELS, DeliverySettings
+from ..api.requests import json_object
 
 __all__ = ["inbox", "inbox_read", "outbox", "outbox_detail", "outbox_retry", "kill_switch",
            "sandbox"]  # fmt: skip

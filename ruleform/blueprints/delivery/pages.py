@@ -16,12 +16,18 @@ from ...platform.database import read_connection, transaction
 from ...platform.i18n import current_locale
 from ...platform.runtime import utcnow
 from ...platform.web import current_actor
-from . import outcomes, queries, ssrf
-from .flags import flag, kill_switch_on, set_kill_switch
-from .inbox import list_messages, mark_read, unread_count
-from .settings import CHANNELS, DeliverySettings
-from .targets import KINDS, Target, delete_target, list_targets, save_target
-from .texts import text
+from ...workflow_engine.delivery import outcomes, queries, ssrf
+from ...workflow_engine.delivery.flags import flag, kill_switch_on, set_kill_switch
+from ...workflow_engine.delivery.inbox import list_messages, mark_read, unread_count
+from ...workflow_engine.delivery.settings import CHANNELS, DeliverySettings
+from ...workflow_engine.delivery.targets import (
+    KINDS,
+    Target,
+    delete_target,
+    list_targets,
+    save_target,
+)
+from ...workflow_engine.delivery.texts import text
 
 __all__ = ["inbox", "inbox_read", "outbox", "outbox_retry", "kill_switch", "sandbox",
            "webhooks", "webhook_delete", "PAGE"]  # fmt: skip

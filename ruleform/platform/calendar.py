@@ -44,9 +44,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ruleform.errors import RuleformError
-from ruleform.metadata.model import Duration, WorkingCalendar
-
+from ..errors import RuleformError
+from ..metadata.model import Duration, WorkingCalendar
 from .holidays_source import HolidaySource, holiday_source
 
 __all__ = ["BusinessCalendar", "CalendarError", "calendar_for"]

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from .platform.auth.users import create_department, create_user, departments_table
+from ..platform.auth.users import create_department, create_user, departments_table
 
 __all__ = ["Organisation", "seed_organisation", "DEMO_PASSWORD"]
 

@@ -14,8 +14,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import FieldErrors, NotFound, PermissionDenied, TransitionNotAllowed, VersionConflict
-from ..platform.database import is_unavailable
-from ..platform.messages import message
+from .database import is_unavailable
+from .messages import message
 
 __all__ = ["init_app", "error_response", "wants_json"]
 
@@ -35,7 +35,7 @@ def wants_json() -> bool:
 
 def _locale() -> str:
     try:
-        from ..platform.i18n import current_locale
+        from .i18n import current_locale
 
         return current_locale()
     except Exception:  # no app context details available (e.g. database down)
