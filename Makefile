@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-sqlite test-postgres bench bench-quick lint clean
+.PHONY: install demo test test-sqlite test-postgres bench bench-quick lint typecheck clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ demo: install
 
 # The whole suite on SQLite + embedded Redis, then again on PostgreSQL + Redis
 # when they answer on 127.0.0.1 (as in CI). See tests/README.md.
-test: install
+test: install typecheck
 	$(BIN)/python tests/run_suite.py
 
 test-sqlite: install
@@ -33,6 +33,10 @@ bench-quick: install
 
 lint: install
 	$(BIN)/ruff check ruleform tests bench
+
+# The typed packages ([tool.mypy] in pyproject.toml); part of `make test`.
+typecheck: install
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .hypothesis

@@ -50,11 +50,12 @@ from ruleform.app import create_app, state  # noqa: E402
 from ruleform.demo.organisation import seed_organisation  # noqa: E402
 from ruleform.workflow_engine.timerules.calendars import CalendarMap  # noqa: E402
 from ruleform.workflow_engine.timerules.catalog import find_rule  # noqa: E402
-from ruleform.workflow_engine.timerules.compile import Window, build_sweep  # noqa: E402
 from ruleform.workflow_engine.timerules.connections import reading  # noqa: E402
 from ruleform.workflow_engine.timerules.recipients import Directory  # noqa: E402
 from ruleform.workflow_engine.timerules.rollout import load_states  # noqa: E402
+from ruleform.workflow_engine.timerules.sweep import Window  # noqa: E402
 from ruleform.workflow_engine.timerules.ticks import MAX_ROWS, due_now, run_rule  # noqa: E402
+from ruleform.workflow_engine.timerules.timings import build_sweep  # noqa: E402
 
 CRM = ROOT / "metadata" / "crm"
 RULE = "customer.stale_customer"

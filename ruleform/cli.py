@@ -12,8 +12,16 @@ import sys
 
 import click
 
-from . import wiring
+from . import commands, wiring
 from .errors import UsageError
+from .metadata.compiler import check_rulebook
+from .metadata.explain import explain_entity, explain_rulebook, permission_matrix
+from .metadata.schema import rulebook_schema
+from .platform.access_commands import why
+from .platform.auth.commands import tokens, users
+from .workflow_engine.delivery.commands import outbox
+from .workflow_engine.diagram import entity_svg, rulebook_svg
+from .workflow_engine.timerules.commands import rules
 
 __all__ = ["main", "cli"]
 
@@ -30,8 +38,6 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print problems as JSON.")
 def check(path: str, warnings: bool, as_json: bool) -> None:
     """Check the rulebook at PATH and list every problem (exit 1 if any error)."""
-    from .metadata.compiler import check_rulebook
-
     result = check_rulebook(path)
     shown = [p for p in result.problems if warnings or p.is_error]
     if as_json:
@@ -61,9 +67,6 @@ def check(path: str, warnings: bool, as_json: bool) -> None:
 def explain(path: str, entity: str | None, locale: str | None, permissions: bool,
             diagram: bool) -> None:  # fmt: skip
     """Read the rulebook at PATH (or one ENTITY) back in plain words."""
-    from .metadata.compiler import check_rulebook
-    from .metadata.explain import explain_entity, explain_rulebook, permission_matrix
-
     result = check_rulebook(path)
     if result.rulebook is None:
         for problem in result.errors:
@@ -74,8 +77,6 @@ def explain(path: str, entity: str | None, locale: str | None, permissions: bool
     if entity and entity not in rb.entities:
         raise click.UsageError(f"no entity '{entity}'; entities: {', '.join(rb.entities)}")
     if diagram:
-        from .workflow_engine.diagram import entity_svg, rulebook_svg
-
         click.echo(entity_svg(rb.entities[entity], locale) if entity else rulebook_svg(rb, locale))
     elif permissions:
         click.echo(permission_matrix(rb, locale, entity))
@@ -90,15 +91,20 @@ def explain(path: str, entity: str | None, locale: str | None, permissions: bool
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of the metadata language (for editors)."""
-    from .metadata.schema import rulebook_schema
-
     click.echo(json.dumps(rulebook_schema(), ensure_ascii=False, indent=2))
 
 
+#: The sub-commands that touch a database, beside ``check``, ``explain`` and ``schema``.
+COMMANDS: tuple[click.Command, ...] = (
+    commands.serve, commands.worker, commands.demo, commands.migrate, commands.rulebook,
+    outbox, users, tokens, rules, why,
+)  # fmt: skip
+
+
 def _register_extensions() -> None:
-    """The commands of the wiring list (``wiring.COMMANDS``)."""
+    """Wire the process (``wiring.install``) and add ``COMMANDS``."""
     wiring.install()
-    for command in wiring.COMMANDS:
+    for command in COMMANDS:
         cli.add_command(command)
 
 

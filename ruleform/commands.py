@@ -15,8 +15,13 @@ from typing import NoReturn
 
 import click
 
+from . import serve as serving
+from .demo import run as demo_run
 from .errors import MigrationRefused, NotFound, RulebookError, UsageError
 from .platform.cli_support import DatabaseOptions, database_options, default_rulebook, show_url
+from .platform.publish import Publication, plan_publication, publish_rulebook
+from .platform.rulebook_files import export_source
+from .platform.storage import active_version, list_versions, load_version
 
 __all__ = ["serve", "worker", "demo", "migrate", "rulebook"]
 
@@ -80,11 +85,10 @@ def serve(db: DatabaseOptions, host: str, port: int, workers: int, threads: int,
     The first start needs --rulebook PATH (imported as version 1); later starts run the
     active version stored in the database. Run `ruleform worker` beside it for reminders.
     """
-    from .serve import serve_app
-
     _require_version(db)
     click.echo(f"Ruleform on http://{host}:{port} — database {show_url(db.url)}", err=True)
-    serve_app(db.app_config(), host=host, port=port, workers=workers, threads=threads, dev=dev)
+    serving.serve_app(db.app_config(), host=host, port=port, workers=workers, threads=threads,
+                      dev=dev)  # fmt: skip
 
 
 def _require_version(db: DatabaseOptions) -> None:
@@ -93,7 +97,6 @@ def _require_version(db: DatabaseOptions) -> None:
         return
     import sqlalchemy as sa
 
-    from .platform.storage import active_version
 
     engine = db.engine()
     try:
@@ -118,12 +121,11 @@ def worker(db: DatabaseOptions, redis_url: str, burst: bool, exit_with_parent: b
     outbox drain (inbox, email, webhooks, SMS) and the time-rule tick, in one process."""
     import os
 
-    from .serve import QUEUES, run_worker
 
     os.environ.update(db.environment())  # jobs open the same database as the web app
-    click.echo(f"worker on {', '.join(QUEUES)} with the scheduler and the outbox drain — "
+    click.echo(f"worker on {', '.join(serving.QUEUES)} with the scheduler and the outbox drain — "
                f"{redis_url}", err=True)  # fmt: skip
-    run_worker(redis_url, burst=burst, exit_with_parent=exit_with_parent)
+    serving.run_worker(redis_url, burst=burst, exit_with_parent=exit_with_parent)
 
 
 @click.command()
@@ -141,13 +143,11 @@ def worker(db: DatabaseOptions, redis_url: str, burst: bool, exit_with_parent: b
 def demo(port: int, host: str, data_dir: Path, reset: bool, rulebook_path: str | None,
          seed: int, workers: int) -> None:  # fmt: skip
     """Run the CRM demo: SQLite, embedded Redis, a worker and demo data, all in --data-dir."""
-    from .demo.run import run_demo
-
     rulebook_dir = rulebook_path or default_rulebook()
     if rulebook_dir is None:
         raise UsageError("the shipped CRM rulebook (metadata/crm) is not beside this "
                          "installation: give --rulebook PATH")  # fmt: skip
-    run_demo(data_dir=data_dir, port=port, host=host, reset=reset, rulebook=rulebook_dir,
+    demo_run.run_demo(data_dir=data_dir, port=port, host=host, reset=reset, rulebook=rulebook_dir,
              seed=seed, workers=workers)  # fmt: skip
 
 
@@ -196,7 +196,6 @@ def _status_map(moves: tuple[str, ...]) -> dict[str, dict[str, str]]:
 def _publish(db: DatabaseOptions, path: str, *, plan_only: bool, archive: bool,
              comment: str | None, locale: str | None,
              status_map: dict[str, dict[str, str]] | None = None) -> None:  # fmt: skip
-    from .platform.publish import plan_publication, publish_rulebook
 
     engine = db.engine()
     try:
@@ -227,8 +226,6 @@ def _publish(db: DatabaseOptions, path: str, *, plan_only: bool, archive: bool,
 
 
 def _describe(publication: object, locale: str, where: str) -> None:
-    from .platform.publish import Publication
-
     assert isinstance(publication, Publication)
     rb = publication.rulebook
     click.echo(_say("checked", locale, name=rb.name, label=rb.version, fp=rb.fingerprint))
@@ -247,8 +244,6 @@ def _describe(publication: object, locale: str, where: str) -> None:
 
 
 def _refuse(publication: object, locale: str) -> NoReturn:
-    from .platform.publish import Publication
-
     assert isinstance(publication, Publication)
     plan = publication.plan
     if plan.refused_steps:
@@ -273,8 +268,6 @@ def rulebook() -> None:
 @database_options(rulebook=False)
 def rulebook_versions(db: DatabaseOptions) -> None:
     """List the stored versions, newest first (* marks the active one)."""
-    from .platform.storage import list_versions
-
     engine = db.engine()
     try:
         with engine.connect() as conn:
@@ -301,9 +294,6 @@ def rulebook_versions(db: DatabaseOptions) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def rulebook_export(db: DatabaseOptions, number: int | None, force: bool, directory: Path) -> None:
     """Write a stored version into DIR: rulebook.yaml and one YAML file per entity."""
-    from .platform.rulebook_files import export_source
-    from .platform.storage import active_version, load_version
-
     engine = db.engine()
     try:
         with engine.connect() as conn:

@@ -7,11 +7,10 @@ feature adds its module here:
 * ``TABLE_MODULES`` — modules whose import registers system tables (``@system_table``);
 * ``RECORD_HOOKS`` — what every write of an entity row runs (``platform.records.hooks``);
 * ``APP_FEATURES`` — ``init_app(app)`` in this order: Flask extensions, blueprints (each
-  registers its own navigation links, ``platform.navigation``), error handlers;
-* ``COMMANDS`` — the ``ruleform`` sub-commands (``cli.py`` adds ``check``, ``explain`` and
-  ``schema``, which need no database).
+  registers its own navigation links, ``platform.navigation``), error handlers.
 
-``install()`` registers the tables and hooks for this process; ``create_app``, the command
+The command line's registry is ``cli.COMMANDS`` (it runs the app, so it sits above this
+list). ``install()`` registers the hooks for this process; ``create_app``, the command
 line and the worker call it (it is idempotent).
 """
 
@@ -20,25 +19,20 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any, Protocol
 
-import click
 from flask import Flask
 
-from . import commands
 from .blueprints import access, api, pages
 from .blueprints.delivery import web as delivery_web
 from .blueprints.timerules import web as timerules_web
 from .blueprints.workflow import web as workflow_web
-from .platform import auth, http_errors, i18n, version_follower
+from .platform import http_errors, i18n, version_follower
 from .platform import outbox as platform_outbox
-from .platform.access_commands import why
-from .platform.auth.commands import tokens, users
+from .platform.auth import setup as auth
 from .platform.records.hooks import RecordHooks, register_record_hooks
 from .workflow_engine import tables as workflow_tables
-from .workflow_engine.delivery.commands import outbox
 from .workflow_engine.record_hooks import HOOKS as WORKFLOW_HOOKS
-from .workflow_engine.timerules.commands import rules
 
-__all__ = ["TABLE_MODULES", "RECORD_HOOKS", "APP_FEATURES", "COMMANDS", "install"]
+__all__ = ["TABLE_MODULES", "RECORD_HOOKS", "APP_FEATURES", "install"]
 
 
 class Feature(Protocol):
@@ -66,13 +60,6 @@ APP_FEATURES: tuple[Feature, ...] = (
     timerules_web,  # time rules, tasks
     delivery_web,  # inbox, outbox, sandbox, webhook targets
 )
-
-#: The ``ruleform`` sub-commands that touch a database.
-COMMANDS: tuple[click.Command, ...] = (
-    commands.serve, commands.worker, commands.demo, commands.migrate, commands.rulebook,
-    outbox, users, tokens, rules, why,
-)  # fmt: skip
-
 
 def install() -> None:
     """Register the record hooks of this process (the tables registered on import)."""

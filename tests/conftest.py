@@ -54,7 +54,6 @@ import secrets  # noqa: E402
 import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from ruleform import wiring
 from tests.databases import ADMIN_URL  # noqa: E402
 
 CRM = str(Path(__file__).resolve().parent.parent / "metadata" / "crm")

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from ..errors import UsageError
 from ..platform.bootstrap import load_runtime
 from ..platform.database import create_engine
+from ..serve import serve_app
 from . import processes
 from .organisation import DEMO_PASSWORD, seed_organisation
 from .seed import DEFAULT_SEED, SeedReport, seed_demo
@@ -99,8 +100,6 @@ def prepare_database(data_dir: Path, rulebook: str | Path, seed: int = DEFAULT_S
 def run_demo(*, data_dir: Path, port: int = 5000, host: str = "127.0.0.1", reset: bool = False,
              rulebook: str | Path, seed: int = DEFAULT_SEED, workers: int = 2) -> None:  # fmt: skip
     """Prepare the data folder, start Redis and the worker, serve until Ctrl-C, stop all."""
-    from ..serve import serve_app
-
     _check_port(host, port)
     data_dir = prepare_data_dir(data_dir, reset)
     setup = prepare_database(data_dir, rulebook, seed)

@@ -45,6 +45,8 @@ from ..platform.records import RecordService
 from ..platform.records.values import to_json
 from ..platform.records.write_rules import form_state
 from ..platform.runtime import Runtime
+from ..workflow_engine.machine import option
+from ..workflow_engine.service import WorkflowService
 from .scenario import Planned, Step, build_scenario
 
 __all__ = ["SeedReport", "SeedError", "seed_demo", "DEFAULT_SEED", "demo_counts"]
@@ -172,9 +174,6 @@ class _Writer:
 
     def apply_step(self, record: Planned, step: Step) -> None:
         """``apply_transition`` at ``step.at``, approvals granted (see the module docstring)."""
-        from ..workflow_engine.machine import option
-        from ..workflow_engine.service import WorkflowService
-
         actor = self.actor(step.user)
         flow = WorkflowService(self.rt, self.conn, actor)
         entity = flow.entity(record.entity)

@@ -11,6 +11,7 @@ from .build_context import BuildContext
 from .build_fields import SYSTEM_COLUMNS, build_fields
 from .build_time_rules import build_time_rules
 from .build_workflow import build_permissions, build_statuses, build_transitions
+from .field_types import type_of, value_type_of
 from .model import (
     ConflictCase,
     DuplicateKey,
@@ -119,9 +120,7 @@ def _views(ctx: BuildContext, entity: str, views: dict, known: set[str],
         path = ("entities", entity, "views", vname)
         search = _check_names(ctx, spec.get("search", []), known, (*path, "search"))
         for i, fname in enumerate(search):
-            if fname in fields and fields[fname].value_type not in (
-                "string", "text", "email", "phone", "url", "choice"
-            ):
+            if fname in fields and not value_type_of(fields[fname]).searchable:
                 ctx.error((*path, "search", i), f"'{fname}' is not text; search needs text fields")
         result[vname] = ListView(
             name=vname,
@@ -244,7 +243,7 @@ def _case_source_problem(entity: str, source: str, here: Any, target: Any) -> st
         return None if target.type == "string" else f"'{source}' is text; '{target.name}' is not"
     record, _, column = source.partition(".")
     if not column:
-        if target.type == "reference" and target.target == entity:
+        if type_of(target).storage == "reference" and target.target == entity:
             return None
         return f"'{source}' is a {entity} record; '{target.name}' must refer to {entity}"
     if column not in here:

@@ -8,7 +8,7 @@ from typing import Any
 
 from .build_context import BuildContext
 from .conditions.scope import EntityInfo, FieldInfo, Scope
-from .field_types import FIELD_TYPES, ValueError_, parse_value
+from .field_types import COMMON_OPTIONS, COMPUTED_RETURNS, FIELD_TYPES, ValueError_, parse_value
 from .model import Choice, Default, Field
 from .validation import suggest
 
@@ -30,15 +30,23 @@ SYSTEM_COLUMNS: dict[str, str] = {
     "archived_at": "datetime",
 }
 
-_RETURNS_TYPE = {"integer": "number", "decimal": "number", "string": "string",
-                 "boolean": "boolean", "date": "date"}  # fmt: skip
+
+def _returns_type(spec: dict) -> str | None:
+    """The condition type of what a computed field returns (None: not a type it may return)."""
+    returns = spec.get("returns", "string")
+    return FIELD_TYPES[returns].condition_type if returns in COMPUTED_RETURNS else None
 
 
 def _condition_type(spec: dict) -> str:
     if spec.get("type") == "computed":
-        return _RETURNS_TYPE.get(spec.get("returns", "string"), "string")
+        return _returns_type(spec) or "string"
     ftype = FIELD_TYPES.get(str(spec.get("type")))
     return ftype.condition_type if ftype else "any"
+
+
+def _links_to_records(spec: dict) -> bool:
+    ftype = FIELD_TYPES.get(str(spec.get("type")))
+    return ftype is not None and ftype.storage == "reference"
 
 
 def build_scopes(entities: dict[str, Any], roles: list[str]) -> dict[str, Scope]:
@@ -47,7 +55,7 @@ def build_scopes(entities: dict[str, Any], roles: list[str]) -> dict[str, Scope]
     related: dict[str, dict[str, str]] = {name: {} for name in entities}
     for name, spec in entities.items():
         for fname, fspec in (spec.get("fields") or {}).items():
-            target = fspec.get("entity") if fspec.get("type") == "reference" else None
+            target = fspec.get("entity") if _links_to_records(fspec) else None
             if target in related and name not in related[target]:
                 related[target][name] = fname
     for name, spec in entities.items():
@@ -59,9 +67,10 @@ def build_scopes(entities: dict[str, Any], roles: list[str]) -> dict[str, Scope]
             fields[col] = FieldInfo(col, ctype, tuple(states) if col == "status" else None)
         for fname, fspec in (spec.get("fields") or {}).items():
             choices = tuple(fspec.get("choices") or ()) or None
-            if fspec.get("type") == "tags":
+            ftype = FIELD_TYPES.get(str(fspec.get("type")))
+            if ftype is not None and ftype.choices == "suggested":
                 choices = None  # tags are free; their suggestions do not restrict
-            target = fspec.get("entity") if fspec.get("type") == "reference" else None
+            target = fspec.get("entity") if _links_to_records(fspec) else None
             fields[fname] = FieldInfo(fname, _condition_type(fspec), choices, target)
         infos[name] = EntityInfo(name, MappingProxyType(fields), MappingProxyType(related[name]))
     frozen = MappingProxyType(infos)
@@ -90,7 +99,7 @@ def _build_field(ctx: BuildContext, entity: str, name: str, spec: dict, path: tu
         return None  # the schema already reported the unknown type
     _check_options(ctx, spec, ftype, path)
     target = spec.get("entity")
-    if spec["type"] == "reference":
+    if ftype.storage == "reference":
         if not target:
             ctx.error(path, "a reference field needs 'entity: <entity name>'", prefer="key")
         elif target not in entity_names:
@@ -98,7 +107,7 @@ def _build_field(ctx: BuildContext, entity: str, name: str, spec: dict, path: tu
                       suggest(target, entity_names))  # fmt: skip
     if spec["type"] == "computed" and not spec.get("expression"):
         ctx.error(path, "a computed field needs an 'expression'", prefer="key")
-    if spec["type"] in ("choice", "multi_choice") and not spec.get("choices"):
+    if ftype.choices == "closed" and not spec.get("choices"):
         ctx.error(path, f"a {spec['type']} field needs 'choices'", prefer="key")
     unique = spec.get("unique", False)
     label = ctx.text(spec.get("label"), (*path, "label"), required=False) or ctx.text(
@@ -125,25 +134,28 @@ def _build_field(ctx: BuildContext, entity: str, name: str, spec: dict, path: tu
         pattern=_pattern(ctx, spec.get("pattern"), (*path, "pattern")),
         pattern_message=ctx.text(spec.get("pattern_message"), (*path, "pattern_message")),
         choices=_choices(ctx, spec.get("choices"), (*path, "choices")),
-        region=spec.get("region", "CN") if spec["type"] == "phone" else None,
-        currency=spec.get("currency", "CNY") if spec["type"] == "money" else None,
-        precision=spec.get("precision", 18) if spec["type"] in ("decimal", "money") else None,
-        scale=spec.get("scale", 2) if spec["type"] in ("decimal", "money") else None,
+        region=_typed_option(spec, ftype, "region"),
+        currency=_typed_option(spec, ftype, "currency"),
+        precision=_typed_option(spec, ftype, "precision"),
+        scale=_typed_option(spec, ftype, "scale"),
         target=target,
         on_delete=spec.get("on_delete", "restrict"),
         related_label=ctx.text(spec.get("related_label"), (*path, "related_label")),
         reference_scope=spec.get("reference_scope", "readable"),
         returns=spec.get("returns", "string") if spec["type"] == "computed" else None,
         expression=ctx.expression(spec.get("expression"), entity, (*path, "expression"),
-                                  _RETURNS_TYPE.get(spec.get("returns", "string"))),  # fmt: skip
+                                  _returns_type(spec)),  # fmt: skip
         source=ctx.ref(path),
     )
     return _with_bounds_and_default(ctx, entity, field, spec, path)
 
 
-def _check_options(ctx: BuildContext, spec: dict, ftype: Any, path: tuple) -> None:
-    from .field_types import COMMON_OPTIONS
+def _typed_option(spec: dict, ftype: Any, key: str) -> Any:
+    """An option every field of the type has (``currency`` of money: CNY unless given)."""
+    return spec.get(key, ftype.option_defaults[key]) if key in ftype.option_defaults else None
 
+
+def _check_options(ctx: BuildContext, spec: dict, ftype: Any, path: tuple) -> None:
     allowed = COMMON_OPTIONS | ftype.options
     for key in spec:
         if key not in allowed:
@@ -198,17 +210,18 @@ def _with_bounds_and_default(ctx: BuildContext, entity: str, field: Field, spec:
 
 
 def _bound(ctx: BuildContext, field: Field, value: Any, path: tuple) -> Any:
-    if field.type in ("date", "datetime"):
+    storage = FIELD_TYPES[field.type].storage
+    if storage in ("date", "datetime"):
         try:
-            return date.fromisoformat(str(value)) if field.type == "date" else parse_value(
+            return date.fromisoformat(str(value)) if storage == "date" else parse_value(
                 dataclasses_replace_plain(field), value, "UTC")
         except (ValueError, ValueError_):
             ctx.error(path, f"{value!r} is not a {field.type}")
             return None
-    if field.type in ("integer", "decimal", "money") and not isinstance(value, bool):
+    if storage in ("integer", "decimal") and not isinstance(value, bool):
         from decimal import Decimal
 
-        return Decimal(str(value)) if field.type != "integer" else int(value)
+        return Decimal(str(value)) if storage != "integer" else int(value)
     ctx.error(path, f"'{path[-1]}' does not apply to a {field.type} field", prefer="key")
     return None
 

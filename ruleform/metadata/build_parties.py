@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .build_context import BuildContext
+from .field_types import FIELD_TYPES
 from .model import Party
 from .validation import suggest
 
@@ -38,16 +39,27 @@ def build_party(ctx: BuildContext, item: Any, path: tuple, fields: dict[str, str
         return Party("owner_manager")
     if "user_field" in item:
         name = item["user_field"]
-        if fields.get(name) != "user":
+        if not _is_user(fields.get(name)):
             ctx.error((*path, "user_field"), f"'{name}' is not a user field of this entity",
-                      suggest(name, [f for f, t in fields.items() if t == "user"]))  # fmt: skip
+                      suggest(name, [f for f, t in fields.items() if _is_user(t)]))  # fmt: skip
         return Party("user_field", field=name)
     if "users" in item:
         return Party("users", users=tuple(str(u) for u in item["users"]))
     if "field" in item:
         name = item["field"]
-        if fields.get(name) not in ("email", "phone"):
+        if not _is_address(fields.get(name)):
             ctx.error((*path, "field"), f"'{name}' is not an email or phone field of this entity",
-                      suggest(name, [f for f, t in fields.items() if t in ("email", "phone")]))
+                      suggest(name, [f for f, t in fields.items() if _is_address(t)]))
         return Party("record_field", field=name)
     return None
+
+
+def _is_user(type_name: str | None) -> bool:
+    ftype = FIELD_TYPES.get(type_name) if isinstance(type_name, str) else None
+    return ftype is not None and ftype.storage == "user"
+
+
+def _is_address(type_name: str | None) -> bool:
+    """An email or phone field: a message can be sent to its value."""
+    ftype = FIELD_TYPES.get(type_name) if isinstance(type_name, str) else None
+    return ftype is not None and ftype.address_kind is not None

@@ -8,13 +8,12 @@ from .build_context import BuildContext
 from .build_parties import build_parties
 from .build_workflow import _field_kinds
 from .message_templates import TemplateError, check_template
-from .model import Action, Message, SlaLevel, SortKey, TimeRule, Timing, frozen_map
+from .model import Action, Message, TimeRule, Timing, frozen_map
+from .timings import TIMING_KINDS, TimingBuild
 from .validation import suggest
 
 __all__ = ["build_time_rules", "build_actions"]
 
-TIMINGS = ("after", "yearly", "inactive", "deadline", "schedule", "threshold", "on")
-_DATE_KINDS = {"date", "datetime"}
 
 
 def build_time_rules(ctx: BuildContext, entity: str, spec: dict, known: set[str],
@@ -31,10 +30,10 @@ def build_time_rules(ctx: BuildContext, entity: str, spec: dict, known: set[str]
 def _rule(ctx: BuildContext, entity: str, name: str, spec: dict, entity_spec: dict,
           known: set[str], roles: set[str]) -> TimeRule | None:  # fmt: skip
     path = ("entities", entity, "time_rules", name)
-    present = [k for k in TIMINGS if k in spec]
-    if len(present) != 1 and set(present) != {"schedule", "threshold"}:
+    if _kind_of(spec) is None:
+        present = [k for k in TIMING_KINDS if k in spec]
         ctx.error(path, "a time rule needs exactly one timing "
-                        f"({', '.join(TIMINGS)}); found {', '.join(present) or 'none'}",
+                        f"({', '.join(TIMING_KINDS)}); found {', '.join(present) or 'none'}",
                   prefer="key")  # fmt: skip
         return None
     kinds = _field_kinds(entity_spec)
@@ -90,110 +89,30 @@ def _customer_recipient(spec: dict, path: tuple) -> tuple:
 
 def _timing(ctx: BuildContext, entity: str, entity_spec: dict, spec: dict, path: tuple,
             known: set[str], roles: set[str], kinds: dict[str, str]) -> Timing:  # fmt: skip
+    """The rule's timing, built by its kind (``timings/``); a paired ``schedule`` only says
+    when its ``threshold`` is checked."""
     scope = ctx.scopes.get(entity)
-    types = {n: f.type for n, f in scope.entities[entity].fields.items()} if scope else {}
-    related = dict(scope.entities[entity].related) if scope else {}
-    states = set((entity_spec.get("statuses") or {}).get("states") or {})
-
-    def date_field(name: str | None, where: tuple) -> None:
-        if name is not None and types.get(name) not in _DATE_KINDS:
-            ctx.error(where, f"'{name}' is not a date or datetime field of {entity}",
-                      suggest(name, [n for n, t in types.items() if t in _DATE_KINDS]))
-
-    def status(name: str, where: tuple) -> None:
-        if name not in states:
-            ctx.error(where, f"'{name}' is not a status of {entity}", suggest(name, states))
-
-    def related_entity(name: str | None, where: tuple) -> None:
-        if name is not None and name not in related:
-            ctx.error(where, f"'{name}' has no reference to {entity}, so it cannot be counted "
-                             "per record", suggest(name, related))  # fmt: skip
-
-    if "after" in spec:
-        s = spec["after"]
-        date_field(s["field"], (*path, "after", "field"))
-        return Timing("after", field=s["field"],
-                      offset=ctx.duration(s["offset"], (*path, "after", "offset")))
-    if "yearly" in spec:
-        s = spec["yearly"]
-        date_field(s["field"], (*path, "yearly", "field"))
-        return Timing("yearly", field=s["field"],
-                      before=ctx.duration(s.get("before"), (*path, "yearly", "before")))
-    if "inactive" in spec:
-        s = spec["inactive"]
-        if ("since" in s) == ("related" in s):
-            ctx.error((*path, "inactive"), "'inactive' needs either 'since' (a date field) or "
-                                           "'related' (an entity)", prefer="key")  # fmt: skip
-        date_field(s.get("since"), (*path, "inactive", "since"))
-        related_entity(s.get("related"), (*path, "inactive", "related"))
-        return Timing("inactive", since=s.get("since"), related=s.get("related"),
-                      duration=ctx.duration(s["for"], (*path, "inactive", "for")))
-    if "deadline" in spec:
-        s = spec["deadline"]
-        status(s["entered"], (*path, "deadline", "entered"))
-        for key in ("pause_in", "stop_in"):
-            for i, name in enumerate(s.get(key, [])):
-                status(name, (*path, "deadline", key, i))
-        levels = tuple(
-            SlaLevel(ctx.duration(level["after"], (*path, "deadline", "levels", i, "after")),
-                     build_actions(ctx, entity, level["actions"],
-                                   (*path, "deadline", "levels", i, "actions"), kinds, roles))
-            for i, level in enumerate(s["levels"])
-        )  # fmt: skip
-        return Timing("deadline", entered=s["entered"], levels=levels,
-                      pause_in=tuple(s.get("pause_in", ())), stop_in=tuple(s.get("stop_in", ())))
-    if "threshold" in spec:
-        s = spec["threshold"]
-        related_entity(s["count"], (*path, "threshold", "count"))
-        if ("below" in s) == ("above" in s):
-            ctx.error((*path, "threshold"), "a threshold needs exactly one of 'below' or 'above'",
-                      prefer="key")  # fmt: skip
-        cron = _cron(ctx, spec.get("schedule", {}).get("cron"), (*path, "schedule", "cron"))
-        return Timing("threshold", count_entity=s["count"], per=s["per"],
-                      count_where=ctx.condition(s.get("where"), s["count"],
-                                                (*path, "threshold", "where")),
-                      window=ctx.duration(s["window"], (*path, "threshold", "window")),
-                      below=s.get("below"), above=s.get("above"), cron=cron,
-                      working_days_only=bool(spec.get("schedule", {}).get("working_days_only")),
-                      )  # fmt: skip
-    if "schedule" in spec:
-        s = spec["schedule"]
-        order = []
-        for i, item in enumerate(s.get("order_by", [])):
-            fname = item.lstrip("-")
-            if fname not in known:
-                ctx.error((*path, "schedule", "order_by", i), f"unknown field '{fname}'",
-                          suggest(fname, known))  # fmt: skip
-            order.append(SortKey(fname, item.startswith("-")))
-        if s.get("top") and not order:
-            ctx.error((*path, "schedule", "top"), "'top' needs 'order_by' (top by what?)",
-                      prefer="key")  # fmt: skip
-        return Timing("schedule", cron=_cron(ctx, s["cron"], (*path, "schedule", "cron")),
-                      working_days_only=bool(s.get("working_days_only")),
-                      top=s.get("top"), order_by=tuple(order),
-                      per=s.get("per", "organisation"))  # fmt: skip
-    s = spec["on"]
-    event, name = next(iter(s.items()))
-    if event == "transition":
-        transitions = set(entity_spec.get("transitions") or {})
-        if name not in transitions:
-            ctx.error((*path, "on", event), f"unknown transition '{name}'",
-                      suggest(name, transitions))  # fmt: skip
-    elif event in ("entered", "approved", "rejected"):
-        if event == "entered":
-            status(name, (*path, "on", event))
-        elif name not in (entity_spec.get("transitions") or {}):
-            ctx.error((*path, "on", event), f"unknown transition '{name}'",
-                      suggest(name, entity_spec.get("transitions") or {}))  # fmt: skip
-    return Timing("on", event=event, event_name=name)
+    at = TimingBuild(
+        ctx, entity, entity_spec, path, known,
+        types={n: f.type for n, f in scope.entities[entity].fields.items()} if scope else {},
+        related=dict(scope.entities[entity].related) if scope else {},
+        states=set((entity_spec.get("statuses") or {}).get("states") or {}),
+        build_actions=lambda specs, where: build_actions(ctx, entity, specs, where, kinds, roles),
+        suggest=suggest, cron_valid=croniter.is_valid,
+    )  # fmt: skip
+    kind = _kind_of(spec)
+    assert kind is not None  # _rule checked it
+    return TIMING_KINDS[kind].build(at, spec[kind], spec)
 
 
-def _cron(ctx: BuildContext, expr: str | None, path: tuple) -> str | None:
-    if expr is not None and not croniter.is_valid(expr):
-        ctx.error(path, f"{expr!r} is not a valid cron expression",
-                  "Five fields: minute hour day-of-month month day-of-week, e.g. '0 9 1 * *'.")
-        return None
-    return expr
+def _kind_of(spec: dict) -> str | None:
+    """The rule's timing kind: the one timing declared, or the one that carries the other
+    (a ``threshold`` with the ``schedule`` it is checked on); None if that is not so."""
+    present = [k for k in TIMING_KINDS if k in spec]
+    if len(present) == 1:
+        return present[0]
+    carriers = [k for k in present if set(present) - {k} <= TIMING_KINDS[k].carries]
+    return carriers[0] if len(carriers) == 1 else None
 
 
 def build_actions(ctx: BuildContext, entity: str, specs: list, path: tuple,

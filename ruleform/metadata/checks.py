@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from ..errors import Problem
 from .build_context import BuildContext
 from .conditions import EvalContext, UserContext
 from .field_types import ValueError_, parse_value
@@ -121,8 +122,6 @@ def _report_example(ctx: BuildContext, rule: str, example: Any, passed: bool) ->
 def _report_at(ctx: BuildContext, example: Any, message: str, key: str | None = None,
                prefer: str = "key", hint: str = "", code: str = "example") -> None:  # fmt: skip
     """Report at the example, or at one of its keys (``prefer``: the key or its value)."""
-    from ..errors import Problem
-
     ref = example.source
     if key is not None:
         base = _parse_path(ref.path)

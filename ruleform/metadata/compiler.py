@@ -24,6 +24,7 @@ from .build_context import BuildContext
 from .build_entity import build_entity, check_conflict_cases
 from .build_fields import build_scopes
 from .checks import check_computed_cycles, check_identifiers, run_examples
+from .field_types import type_of
 from .model import Entity, Relation, Role, Rulebook, WorkingCalendar, frozen_map
 from .overlays import load_rulebook_source
 from .source import SourceTree
@@ -170,7 +171,7 @@ def _with_relations(ctx: BuildContext, entities: dict[str, Entity]) -> dict[str,
     related: dict[str, list[Relation]] = {name: [] for name in entities}
     for name, entity in entities.items():
         for f in entity.fields.values():
-            if f.type == "reference" and f.target in related:
+            if type_of(f).storage == "reference" and f.target in related:
                 label = f.related_label or entity.plural
                 related[f.target].append(Relation(name, f.name, label))
     for name, entity in entities.items():

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .channels import channel_label
 from .explain_permissions import permission_blocks, permission_matrix
-from .explain_phrases import PHRASES
+from .explain_phrases import PHRASES, duration_text
 from .field_types import FIELD_TYPES
 from .model import (
     Action,
-    Duration,
     Entity,
     Field,
     Party,
@@ -26,6 +26,7 @@ from .model import (
     Timing,
     Transition,
 )
+from .timings import TIMING_KINDS, TimingWords
 
 __all__ = [
     "explain_rulebook",
@@ -50,17 +51,6 @@ def _join(items: Iterable[str], locale: str) -> str:
 
 def _heading(p: dict, key: str) -> str:
     return p[key] + p["colon"].rstrip()
-
-
-def duration_text(d: Duration | None, locale: str = "zh-CN") -> str:
-    """``45 days`` → ``45 天``, ``2 working days`` → ``2 个工作日`` (zh-CN); en: ``45 days``."""
-    if d is None:
-        return ""
-    p = _phrases(locale)
-    unit = p["units"][d.unit]
-    if _is_en(locale) and d.amount != 1:
-        unit += "s"
-    return p["duration"].format(n=f"{d.amount:g}", unit=unit)
 
 
 def sort_text(keys: Iterable[SortKey], entity: Entity, locale: str = "zh-CN") -> str:
@@ -226,48 +216,20 @@ def _transition(rb: Rulebook, entity: Entity, t: Transition, locale: str) -> lis
 
 
 def _timing(rb: Rulebook, entity: Entity, timing: Timing, locale: str) -> str:
+    """The timing in words, by its kind (``timings/``)."""
     p = _phrases(locale)
-    t = p["timing"]
-
-    def label(name: str | None) -> str:
-        return _field_label(entity, name, locale)
-
-    def entity_label(name: str | None) -> str:
-        return rb.entities[name].label.get(locale) if name in rb.entities else str(name)
-
-    def d(duration: Duration | None) -> str:
-        return duration_text(duration, locale)
-
-    kind = timing.kind
-    if kind == "after":
-        return t["after"].format(field=label(timing.field), d=d(timing.offset))
-    if kind == "yearly":
-        before = t["yearly_before"].format(d=d(timing.before)) if timing.before else ""
-        return t["yearly"].format(field=label(timing.field), before=before)
-    if kind == "inactive":
-        if timing.since:
-            return t["inactive_since"].format(field=label(timing.since), d=d(timing.duration))
-        return t["inactive_related"].format(e=entity_label(timing.related), d=d(timing.duration))
-    if kind == "deadline":
-        paused = _join([_status(entity, s, locale) for s in timing.pause_in], locale)
-        pause = t["pause"].format(p=paused) if timing.pause_in else ""
-        return t["deadline"].format(s=_status(entity, timing.entered or "", locale), pause=pause)
-    if kind == "schedule":
-        top = ""
-        if timing.top:
-            top = t["top"].format(n=timing.top, o=sort_text(timing.order_by, entity, locale),
-                                  per=p["per_top"][timing.per])  # fmt: skip
-        text = t["schedule"].format(cron=timing.cron, top=top)
-        return text + t["working_days_only"] if timing.working_days_only else text
-    if kind == "threshold":
-        cmp = (t["below"].format(n=timing.below) if timing.below is not None
-               else t["above"].format(n=timing.above))  # fmt: skip
-        return t["threshold"].format(per=p["per"][timing.per], w=d(timing.window),
-                                     e=entity_label(timing.count_entity), cmp=cmp)  # fmt: skip
-    event = timing.event or "transition"
-    name = (_status(entity, timing.event_name or "", locale) if event == "entered"
-            else _transition_label(entity, timing.event_name, locale))  # fmt: skip
-    return t["on"][event].format(n=name)
+    words = TimingWords(
+        t=p["timing"], p=p,
+        label=lambda name: _field_label(entity, name, locale),
+        entity_label=lambda name: (rb.entities[name].label.get(locale) if name in rb.entities
+                                   else str(name)),
+        duration=lambda d: duration_text(d, locale),
+        status=lambda name: _status(entity, name, locale),
+        transition=lambda name: _transition_label(entity, name, locale),
+        sort=lambda keys: sort_text(keys, entity, locale),
+        join=lambda items: _join(items, locale),
+    )  # fmt: skip
+    return TIMING_KINDS[timing.kind].explain(words, timing)
 
 
 def _action(rb: Rulebook, entity: Entity, action: Action, locale: str) -> str:
@@ -275,7 +237,7 @@ def _action(rb: Rulebook, entity: Entity, action: Action, locale: str) -> str:
     a = p["action"]
     who = _parties(rb, action.recipients, locale, entity)
     if action.kind == "notify":
-        channels = _join([p["channels"].get(c, c) for c in action.channels], locale)
+        channels = _join([channel_label(c, locale) for c in action.channels], locale)
         return a["notify"].format(who=who, ch=channels)
     if action.kind == "task":
         due = p["due"].format(d=duration_text(action.due, locale)) if action.due else ""

@@ -5,14 +5,18 @@
 is the user`` (en): fields by their labels, statuses and choices by theirs, the current
 user, today, counts of related records. ``condition_alternatives`` splits a condition
 joined by ``or`` into its alternatives, so a row scope reads as a list. Anything without
-words (an arithmetic step, say) is shown as written. The words are in ``PHRASES[…]["cond"]``.
+words (an arithmetic step, say) is shown as written. The words are in ``PHRASES[…]["cond"]``;
+a function (``today()``, ``count(…)``) brings its own (``conditions/functions/``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .conditions import ast as a
-from .explain_phrases import PHRASES
-from .model import Entity, Rulebook
+from .conditions.functions import function_for
+from .explain_phrases import PHRASES, duration_text
+from .model import Duration, Entity, Rulebook
 
 __all__ = ["condition_words", "condition_alternatives"]
 
@@ -21,6 +25,11 @@ _DATES = ("date", "datetime")
 
 def _is_en(locale: str) -> bool:
     return locale.split("-")[0].lower() == "en"
+
+
+def _table(locale: str) -> str:
+    """The phrase table of ``locale``: its language's (``en-GB`` → ``en``), else zh-CN."""
+    return "en" if _is_en(locale) else "zh-CN"
 
 
 def condition_alternatives(node: a.Node) -> list[a.Node]:
@@ -39,8 +48,9 @@ class _Words:
     def __init__(self, rb: Rulebook, locale: str) -> None:
         self.rb = rb
         self.locale = locale
-        self.p = (PHRASES["en"] if _is_en(locale) else PHRASES["zh-CN"])["cond"]
-        self.system = (PHRASES["en"] if _is_en(locale) else PHRASES["zh-CN"])["system"]
+        self.table = _table(locale)
+        self.p = PHRASES[self.table]["cond"]
+        self.system = PHRASES[self.table]["system"]
 
     # --- values --------------------------------------------------------------------------
 
@@ -48,9 +58,17 @@ class _Words:
         f = entity.fields.get(name) if entity is not None else None
         return f.label.get(self.locale) if f is not None else self.system.get(name, name)
 
+    def related(self, name: str) -> tuple[Entity | None, str]:
+        """The entity ``name`` and its label (the name when it is unknown)."""
+        entity = self.rb.entities.get(name)
+        return entity, entity.label.get(self.locale) if entity is not None else name
+
     def value(self, node: a.Node, entity: Entity | None, about: a.Node | None = None) -> str:
         """A value in words; ``about`` is the other side of a comparison (for choices)."""
         p = self.p
+        function = function_for(node)
+        if function is not None:
+            return function.explain[self.table](self, node, entity)
         if isinstance(node, a.Field):
             return self.field_label(entity, node.name)
         if isinstance(node, a.Traverse):
@@ -59,24 +77,13 @@ class _Words:
                                         f=self.field_label(target, node.name))  # fmt: skip
         if isinstance(node, a.CurrentUser):
             return p["user"][node.attr]
-        if isinstance(node, a.Today):
-            return p["today"]
-        if isinstance(node, a.Now):
-            return p["now"]
         if isinstance(node, a.Literal):
             return self.literal(node, entity, about)
-        if isinstance(node, (a.DateLiteral, a.DateTimeLiteral)):
-            return node.value.isoformat()
         if isinstance(node, a.DurationLiteral):
-            from .explain import duration_text
-            from .model import Duration
-
             return duration_text(Duration(node.amount, node.unit), self.locale)
         if isinstance(node, a.ListLiteral):
             sep = ", " if _is_en(self.locale) else "、"
             return sep.join(self.value(i, entity, about) for i in node.items)
-        if isinstance(node, a.Count):
-            return self.count(node, entity)
         if isinstance(node, a.Arith):
             return (f"{self.value(node.left, entity)} {node.op} "
                     f"{self.value(node.right, entity)}")  # fmt: skip
@@ -112,13 +119,6 @@ class _Words:
                 return choice.label.get(self.locale)
         return value
 
-    def count(self, node: a.Count, entity: Entity | None) -> str:
-        related = self.rb.entities.get(node.entity)
-        label = related.label.get(self.locale) if related else node.entity
-        if node.where is None:
-            return self.p["count"].format(e=label)
-        return self.p["count_where"].format(e=label, c=self.text(node.where, related))
-
     # --- conditions ----------------------------------------------------------------------
 
     def text(self, node: a.Node, entity: Entity | None) -> str:
@@ -145,8 +145,6 @@ class _Words:
         if isinstance(node, a.HasRole):
             role = self.rb.roles.get(node.role)
             return p["has_role"].format(r=role.label.get(self.locale) if role else node.role)
-        if isinstance(node, a.Changed):
-            return p["changed"].format(x=self.field_label(entity, node.field))
         if isinstance(node, a.Field) and node.type == "boolean":
             return p["is_true"].format(x=self.value(node, entity))
         return self.value(node, entity)
@@ -154,20 +152,19 @@ class _Words:
     def compare(self, node: a.Compare, entity: Entity | None) -> str:
         p = self.p
         left, right, op = node.left, node.right, node.op
-        if isinstance(right, a.Count) and not isinstance(left, a.Count):
+        if self._compare_words(right) and not self._compare_words(left):
             flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
             left, right, op = right, left, flipped.get(op, op)
-        if isinstance(left, a.Count) and isinstance(right, a.Literal):
-            n = right.value
-            related = self.rb.entities.get(left.entity)
-            label = related.label.get(self.locale) if related else left.entity
-            where = self.text(left.where, related) if left.where is not None else ""
-            if (op, n) in ((">", 0), (">=", 1), ("!=", 0)):
-                key = "exists_where" if where else "exists"
-                return p[key].format(e=label, c=where)
-            if (op, n) in (("=", 0), ("<", 1), ("<=", 0)):
-                key = "none_where" if where else "none"
-                return p[key].format(e=label, c=where)
+        words = self._compare_words(left)
+        if words is not None:
+            said = words(self, left, op, right, entity)
+            if said is not None:
+                return said
         kind = "date" if left.type in _DATES or right.type in _DATES else "plain"
         return p["cmp"][kind][op].format(x=self.value(left, entity, right),
                                          y=self.value(right, entity, left))  # fmt: skip
+
+    def _compare_words(self, node: a.Node) -> Callable[..., str | None] | None:
+        """How the function ``node`` reads in a comparison (``count(…) = 0``), if it says."""
+        function = function_for(node)
+        return None if function is None else function.explain_compare.get(self.table)

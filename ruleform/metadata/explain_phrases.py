@@ -7,6 +7,7 @@ process owner reads is here, so a translation is one table and no code.
 from __future__ import annotations
 
 from .build_workflow import ACTIONS
+from .model import Duration
 
 __all__ = ["PHRASES"]
 
@@ -134,7 +135,6 @@ _ZH = {
         "set": "设置 {f}",
         "webhook": "调用 Webhook {t}",
     },  # fmt: skip
-    "channels": {"inbox": "站内信", "email": "邮件", "sms": "短信", "webhook": "Webhook"},
     "due": "，期限 {d}",
     "rollout": "发布阶段：{r}",
     "rollouts": {
@@ -149,14 +149,10 @@ _ZH = {
     "cond": {
         "traverse": "{ref}的{f}",
         "user": {"id": "本人", "department": "本人的部门", "departments": "本人的部门及其下级部门"},
-        "today": "今天",
-        "now": "当前时间",
         "null": "空",
         "true": "是",
         "false": "否",
         "quote": "“{v}”",
-        "count": "{e}的数量",
-        "count_where": "{e}（{c}）的数量",
         "and": "，且",
         "or": "，或",
         "not": "并非（{c}）",
@@ -176,12 +172,7 @@ _ZH = {
         "starts_with": "{x}以{v}开头",
         "ends_with": "{x}以{v}结尾",
         "has_role": "本人有角色“{r}”",
-        "changed": "{x}被修改",
         "is_true": "{x}为“是”",
-        "exists": "该记录有关联的{e}",
-        "exists_where": "该记录有关联的{e}（{c}）",
-        "none": "该记录没有关联的{e}",
-        "none_where": "该记录没有关联的{e}（{c}）",
     },
     "matrix": {
         "title": "权限矩阵：{label}",
@@ -339,7 +330,6 @@ _EN = {
         "set": "set {f}",
         "webhook": "call webhook {t}",
     },  # fmt: skip
-    "channels": {"inbox": "inbox", "email": "email", "sms": "SMS", "webhook": "webhook"},
     "due": ", due in {d}",
     "rollout": "rollout: {r}",
     "rollouts": {
@@ -358,14 +348,10 @@ _EN = {
             "department": "the user's department",
             "departments": "the user's department or one below it",
         },  # fmt: skip
-        "today": "today",
-        "now": "now",
         "null": "empty",
         "true": "yes",
         "false": "no",
         "quote": "“{v}”",
-        "count": "the number of {e}",
-        "count_where": "the number of {e} ({c})",
         "and": ", and ",
         "or": ", or ",
         "not": "not ({c})",
@@ -387,12 +373,7 @@ _EN = {
         "starts_with": "{x} starts with {v}",
         "ends_with": "{x} ends with {v}",
         "has_role": "the user has the role “{r}”",
-        "changed": "{x} changed",
         "is_true": "{x} is yes",
-        "exists": "the record has a related {e}",
-        "exists_where": "the record has a related {e} ({c})",
-        "none": "the record has no related {e}",
-        "none_where": "the record has no related {e} ({c})",
     },
     "matrix": {
         "title": "Permissions: {label}",
@@ -429,3 +410,15 @@ _EN = {
 
 #: Phrases by locale; a locale's language picks its table (``en-GB`` → ``en``), else zh-CN.
 PHRASES: dict[str, dict] = {"zh-CN": _ZH, "en": _EN}
+
+
+def duration_text(d: Duration | None, locale: str = "zh-CN") -> str:
+    """``45 days`` → ``45 天``, ``2 working days`` → ``2 个工作日`` (zh-CN); en: ``45 days``."""
+    if d is None:
+        return ""
+    en = locale.split("-")[0].lower() == "en"
+    p = PHRASES["en" if en else "zh-CN"]
+    unit = p["units"][d.unit]
+    if en and d.amount != 1:
+        unit += "s"
+    return p["duration"].format(n=f"{d.amount:g}", unit=unit)

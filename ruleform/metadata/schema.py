@@ -11,7 +11,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from .channels import channel_names, on_change
 from .field_types import COMMON_OPTIONS, COMPUTED_RETURNS, FIELD_TYPES
+from .field_types import on_change as on_field_types_change
+from .timings import TIMING_KINDS, SchemaParts
 
 LANGUAGE = "ruleform/v1"
 IDENT = r"^[a-z][a-z0-9_]{0,47}$"
@@ -173,7 +176,7 @@ def _transition_schema() -> dict:
 
 
 def _action_schema() -> dict:
-    channels = _list_of({"enum": ["inbox", "email", "sms", "webhook"]}, uniqueItems=True)
+    channels = _list_of({"enum": list(channel_names())}, uniqueItems=True)
     return {
         "anyOf": [
             _obj({"notify": PARTIES, "channels": channels, "message": MESSAGE}, ["notify"]),
@@ -192,32 +195,9 @@ def _action_schema() -> dict:
 def _time_rule_schema() -> dict:
     actions = _list_of(_action_schema(), minItems=1)
     sort = _list_of({"type": "string", "pattern": r"^-?[a-z][a-z0-9_]*$"})
-    timings = {
-        "after": _obj({"field": IDENT_S, "offset": DURATION_S}, ["field", "offset"]),
-        "yearly": _obj({"field": IDENT_S, "before": DURATION_S}, ["field"]),
-        "inactive": _obj({"since": IDENT_S, "related": IDENT_S, "for": DURATION_S}, ["for"]),
-        "deadline": _obj(
-            {
-                "entered": IDENT_S,
-                "levels": _list_of(_obj({"after": DURATION_S, "actions": actions},
-                                        ["after", "actions"]), minItems=1),
-                "pause_in": IDENT_LIST,
-                "stop_in": IDENT_LIST,
-            },
-            ["entered", "levels"],
-        ),
-        "schedule": _obj({"cron": {"type": "string", "maxLength": 100},
-                          "working_days_only": {"type": "boolean"},
-                          "top": {"type": "integer", "minimum": 1, "maximum": 10000},
-                          "order_by": sort, "per": {"enum": ["organisation", "department", "owner"]}},
-                         ["cron"]),
-        "threshold": _obj({"count": IDENT_S, "where": CONDITION,
-                           "per": {"enum": ["owner", "department"]}, "window": DURATION_S,
-                           "below": {"type": "integer"}, "above": {"type": "integer"}},
-                          ["count", "per", "window"]),
-        "on": _obj({"transition": IDENT_S, "entered": IDENT_S, "approved": IDENT_S,
-                    "rejected": IDENT_S}, minProperties=1, maxProperties=1),
-    }  # fmt: skip
+    parts = SchemaParts(obj=_obj, list_of=_list_of, ident=IDENT_S, ident_list=IDENT_LIST,
+                        duration=DURATION_S, condition=CONDITION, actions=actions, sort=sort)  # fmt: skip
+    timings = {name: kind.schema(parts) for name, kind in TIMING_KINDS.items()}
     props = {
         "label": TEXT, "description": TEXT, "where": CONDITION, "actions": actions,
         "calendar": {"enum": ["organisation", "department", "owner"]},
@@ -230,7 +210,7 @@ def _time_rule_schema() -> dict:
                       "age": DURATION_S}, ["policy"]),
         **timings,
     }  # fmt: skip
-    # exactly one timing, except `schedule` which may pair with `threshold`
+    # at least one timing (the compiler says which may be declared together)
     one_of = [{"required": [k]} for k in timings]
     return {
         **_obj(props),
@@ -339,3 +319,7 @@ def rulebook_schema() -> dict:
             ["language", "name", "version", "locales", "default_locale", "timezone", "entities"],
         ),
     }  # fmt: skip
+
+
+on_change(rulebook_schema.cache_clear)
+on_field_types_change(rulebook_schema.cache_clear)

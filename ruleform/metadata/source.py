@@ -1,6 +1,6 @@
 """Load a rulebook's source: one YAML/JSON file, or a folder of them, as a :class:`SourceTree`.
 
-``load_rulebook_source`` also resolves ``extends:`` overlays; it is what the compiler
+``overlays.load_rulebook_source`` also resolves ``extends:`` overlays; it is what the compiler
 calls. Every problem found is collected into one :class:`~ruleform.errors.RulebookError`
 (a folder reports the problems of all its files together).
 """
@@ -24,7 +24,6 @@ __all__ = [
     "format_path",
     "load_source",
     "load_text",
-    "load_rulebook_source",
     "display_path",
 ]
 
@@ -89,13 +88,6 @@ def load_source(path: str | os.PathLike[str]) -> SourceTree:
     if fs_path.suffix.lower() not in SUFFIXES:
         fail("a rulebook is a .yaml, .yml or .json file, or a folder of them", shown)
     return _load_file(fs_path)
-
-
-def load_rulebook_source(path: str | os.PathLike[str]) -> SourceTree:
-    """Load a rulebook and resolve its ``extends:`` overlays (what the compiler calls)."""
-    from .overlays import load_rulebook_source as load
-
-    return load(path)
 
 
 def _load_file(path: FsPath) -> SourceTree:

@@ -17,9 +17,11 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ..errors import Problem
+from .channels import on_change
+from .field_types import on_change as on_field_types_change
 from .schema import IDENT, rulebook_schema
 from .schema_check import Check, compile_schema
-from .source import SourceTree
+from .source import SourceTree, format_path
 
 __all__ = ["jsonable", "validate_shape", "suggest"]
 
@@ -62,6 +64,12 @@ def _validator() -> Draft202012Validator:
 @cache
 def _is_valid() -> Check:
     return compile_schema(rulebook_schema())
+
+
+on_change(_validator.cache_clear)
+on_change(_is_valid.cache_clear)
+on_field_types_change(_validator.cache_clear)
+on_field_types_change(_is_valid.cache_clear)
 
 
 def validate_shape(tree: SourceTree, data: Any | None = None) -> list[Problem]:
@@ -174,8 +182,6 @@ def _problem(tree: SourceTree, path: tuple, message: str, hint: str = "",
 
 
 def _fmt(path: tuple) -> str:
-    from .source import format_path
-
     return format_path(path)
 
 

@@ -14,6 +14,9 @@ import sys
 import click
 import sqlalchemy as sa
 
+from .actors import load_actor
+from .auth.users import users_table
+from .bootstrap import load_runtime
 from .cli_support import DatabaseOptions, database_options
 
 __all__ = ["why"]
@@ -32,10 +35,6 @@ __all__ = ["why"]
 def why(db: DatabaseOptions, username: str, entity_name: str, record_id: int,
         field_name: str | None, locale: str | None) -> None:  # fmt: skip
     """Explain whether USER may read RECORD of ENTITY (and FIELD), and why."""
-    from .actors import load_actor
-    from .auth.users import users_table
-    from .bootstrap import load_runtime
-
     engine = db.engine()
     try:
         runtime = load_runtime(engine, db.rulebook)

@@ -25,6 +25,8 @@ from typing import Any
 import click
 from sqlalchemy.engine import Engine
 
+from .database import create_engine
+
 __all__ = [
     "DatabaseOptions",
     "database_options",
@@ -56,8 +58,6 @@ def _instance_setting(folder: Path, key: str) -> Any:
 
 def open_engine(database: str | None, instance: str | os.PathLike[str] | None = None) -> Engine:
     """An engine on the configured database (SQLite: the instance folder is created)."""
-    from .database import create_engine
-
     url = resolve_database_url(database, instance)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

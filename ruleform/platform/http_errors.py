@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import FieldErrors, NotFound, PermissionDenied, TransitionNotAllowed, VersionConflict
 from .database import is_unavailable
+from .i18n import current_locale
 from .messages import message
 
 __all__ = ["init_app", "error_response", "wants_json"]
@@ -35,8 +36,6 @@ def wants_json() -> bool:
 
 def _locale() -> str:
     try:
-        from .i18n import current_locale
-
         return current_locale()
     except Exception:  # no app context details available (e.g. database down)
         return request.accept_languages.best_match(["zh-CN", "zh", "en"]) or "zh-CN"

@@ -26,6 +26,8 @@ from flask_babel import (
     to_user_timezone,
 )
 
+from .auth.users import update_user
+from .database import transaction
 from .messages import SUPPORTED_LOCALES, message, normalise_locale
 
 __all__ = ["init_app", "current_locale", "t", "label", "LANG_COOKIE", "babel_locale",
@@ -65,8 +67,6 @@ def remember_locale(actor: Any, locale: str) -> None:
     """Store ``locale`` as the logged-in user's preference (it outranks the cookie)."""
     if actor is None or actor.user_id is None or locale not in SUPPORTED_LOCALES:
         return
-    from .auth.users import update_user
-    from .database import transaction
 
     with transaction() as conn:
         update_user(conn, actor.user_id, {"locale": locale})

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .access_messages import TEXTS
+
 __all__ = ["message", "normalise_locale", "SUPPORTED_LOCALES"]
 
 SUPPORTED_LOCALES = ("zh-CN", "en")
@@ -489,8 +491,6 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 def _merge_feature_texts() -> None:
-    from .access_messages import TEXTS
-
     for locale, table in TEXTS.items():
         MESSAGES[locale].update(table)
 

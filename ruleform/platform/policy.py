@@ -16,7 +16,7 @@ through a hidden link field, do not exist for them (``usable_views``, ``related_
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from ..metadata.build_fields import SYSTEM_COLUMNS
 from ..metadata.conditions import SqlContext
 from ..metadata.model import Entity, ListView, Permission, Relation, Rulebook
 from .actors import Actor
+from .policy_explain import Decision, explain
 from .policy_fields import FieldGroups, FieldReach
 from .policy_scopes import BoundScope, ScopeCompiler, condition_fields
 
@@ -34,14 +35,6 @@ __all__ = ["Policy", "Decision", "BoundScope", "ALWAYS_READABLE"]
 #: Columns every reader sees when they can see the row at all.
 ALWAYS_READABLE = frozenset({"id", "created_at", "updated_at", "created_by", "updated_by",
                              "owner", "department", "status", "row_version", "archived"})  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Decision:
-    """An explained yes/no: which roles (and grants) allow or deny it."""
-
-    allowed: bool
-    reasons: tuple[str, ...] = ()
 
 
 class Policy:
@@ -186,8 +179,6 @@ class Policy:
                 conn: Any, tables: dict[str, sa.Table], locale: str = "en") -> Decision:  # fmt: skip
         """Why ``actor`` may (or may not) read the record (and ``field``): roles, scopes,
         grants, in ``locale`` (``ruleform why`` and the admin page show it)."""
-        from .policy_explain import explain
-
         return explain(self, conn, tables, actor, entity, record_id, field, locale)
 
     # --- fields ------------------------------------------------------------------------------

@@ -10,15 +10,27 @@ database with the same clauses the queries use; nothing here decides access.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..metadata.conditions import ast as a
+from ..metadata.conditions.to_sql import SqlBuilder
 from ..metadata.model import Entity, Permission
 from .actors import Actor
+from .clock import utcnow
+from .policy_scopes import ScopeCompiler
 
-__all__ = ["explain", "TEXTS"]
+
+@dataclass(frozen=True)
+class Decision:
+    """An explained yes/no: which roles (and grants) allow or deny it."""
+
+    allowed: bool
+    reasons: tuple[str, ...] = ()
+
+__all__ = ["explain", "Decision", "TEXTS"]
 
 TEXTS = {
     "en": {
@@ -84,8 +96,6 @@ def _say(locale: str, key: str, **params: Any) -> str:
 def explain(policy: Any, conn: Any, tables: Any, actor: Actor, entity: Entity,
             record_id: int, field: str | None = None, locale: str = "en") -> Any:  # fmt: skip
     """The Decision for ``actor`` reading ``record_id`` of ``entity`` (and ``field``)."""
-    from .policy import Decision
-
     name = entity.label.get(locale, entity.name)
     user = actor.display_name or actor.username
     table = tables[entity.name]
@@ -142,7 +152,6 @@ def _scope(policy: Any, conn: Any, tables: Any, actor: Actor, entity: Entity, pe
 
 def _matches(policy: Any, conn: Any, tables: Any, actor: Actor, entity: Entity,
              perm: Permission, record_id: int) -> bool:  # fmt: skip
-    from .policy_scopes import ScopeCompiler
 
     compiler: ScopeCompiler = policy._scopes
     clause = compiler.build(actor.user_context(), entity, [perm], tables, _now())
@@ -153,7 +162,6 @@ def _matches(policy: Any, conn: Any, tables: Any, actor: Actor, entity: Entity,
 
 def _node_matches(policy: Any, conn: Any, tables: Any, actor: Actor, entity: Entity,
                   node: a.Node, record_id: int) -> bool:  # fmt: skip
-    from ..metadata.conditions.to_sql import SqlBuilder
 
     table = tables[entity.name]
     ctx = policy._scopes.sql_context(actor.user_context(), entity, table, tables, _now(), ())
@@ -204,6 +212,4 @@ def _field(policy: Any, actor: Actor, entity: Entity, name: str, locale: str,
 
 
 def _now() -> Any:
-    from .runtime import utcnow
-
     return utcnow()

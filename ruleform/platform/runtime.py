@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,16 +19,13 @@ from ..metadata.conditions import EvalContext
 from ..metadata.model import Entity, Rulebook
 from . import outbox as _outbox  # noqa: F401  registers the outbox table
 from .actors import Actor
+from .auth import throttle as _throttle  # noqa: F401  registers login_attempts
 from .calendar import BusinessCalendar, calendar_for
+from .clock import utcnow
 from .policy import Policy
 from .storage import build_metadata
 
 __all__ = ["Runtime", "build_runtime", "utcnow"]
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC (time-machine moves it in tests)."""
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -39,7 +39,12 @@ class VersionFollower:
         try:
             self.next_check = now + self.interval
             with self.state.engine.connect() as conn:
-                number = active_number(conn)
+                conn.info["write"] = False  # a read: on SQLite no write lock for the check
+                try:
+                    with conn.begin():
+                        number = active_number(conn)
+                finally:
+                    conn.info["write"] = True
             if number is None or number == self.state.runtime.version:
                 return False
             self.state.swap_runtime(load_runtime(self.state.engine, None))

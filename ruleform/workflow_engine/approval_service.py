@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from ..errors import NotFound, PermissionDenied, TransitionNotAllowed, VersionConflict
 from ..metadata.conditions import EvalContext
 from ..metadata.model import Entity, Transition
+from ..platform.records.values import to_json
 from ..platform.runtime import utcnow
 from .approval_store import ApprovalStore
 from .approvals import (
-    ACTIVE,
     APPROVED,
     PENDING,
     CloseRequest,
@@ -45,13 +45,14 @@ from .approvals import (
     void,
     withdraw,
 )
+from .results import TransitionResult
 from .snapshot import Definition
 from .texts import wf_text
 
 if TYPE_CHECKING:
-    from .service import TransitionResult, WorkflowService
+    from .service import WorkflowService
 
-__all__ = ["ApprovalService", "escalate_due"]
+__all__ = ["ApprovalService"]
 
 _CONFLICTS = ("not_pending", "already_decided")
 
@@ -79,8 +80,6 @@ class ApprovalService(ApprovalStore):
         ctx: EvalContext,
     ) -> TransitionResult:
         """Open a request for ``t``: the given values are written, the status stays."""
-        from .service import TransitionResult
-
         assert t.approval is not None
         definition = Definition.of(t, stored["status"])
         record = {**stored, **values}
@@ -142,8 +141,6 @@ class ApprovalService(ApprovalStore):
         reason: str | None,
         now: datetime,
     ) -> int:
-        from ..platform.records.values import to_json
-
         try:
             with self.conn.begin_nested():
                 return self.conn.execute(
@@ -366,38 +363,3 @@ def _step_index(state: RequestState, step: Any) -> int:
         if s.name == step:
             return i
     raise Refusal("return_no_earlier")
-
-
-def escalate_due(runtime: Any, conn: Any, now: datetime | None = None) -> list[int]:
-    """Escalate every active step whose ``escalate_at`` has passed; the ids of the requests.
-
-    The time rules' clock calls this (as the system) on each tick; a step escalates once
-    (``escalated_at``), and each escalation is one outbox event ``escalated:<transition>``.
-    """
-    from ..platform.actors import SYSTEM
-    from .service import WorkflowService
-
-    now = now or utcnow()
-    steps, requests = (
-        runtime.system_table("approval_steps"),
-        runtime.system_table("approval_requests"),
-    )
-    due = (
-        conn.execute(
-            sa.select(steps.c.request_id)
-            .join(requests, requests.c.id == steps.c.request_id)
-            .where(
-                steps.c.status == ACTIVE,
-                steps.c.escalate_at <= now,
-                steps.c.escalated_at.is_(None),
-                requests.c.status == PENDING,
-            )
-            .order_by(steps.c.escalate_at)
-        )
-        .scalars()
-        .all()
-    )
-    service = ApprovalService(WorkflowService(runtime, conn, SYSTEM))
-    for request_id in due:
-        service.escalate(request_id)
-    return list(due)

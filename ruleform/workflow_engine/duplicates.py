@@ -20,7 +20,9 @@ from sqlalchemy.engine import Connection
 from ..errors import FieldErrors
 from ..metadata.model import DuplicateRule, Entity
 from ..platform.actors import SYSTEM, Actor
+from ..platform.records.service import RecordService
 from .normalise import rule_key
+from .service import WorkflowService
 from .texts import wf_text
 
 __all__ = ["refresh_keys", "matches", "check_write", "open_conflicts"]
@@ -178,9 +180,6 @@ def _open_case(
     now: datetime,
 ) -> int:
     """Create the case record as the system, through the record service (the one write path)."""
-    from ..platform.records.service import RecordService
-    from .service import WorkflowService
-
     assert rule.case is not None
     target = runtime.entity(rule.case.entity)
     locale = runtime.rulebook.default_locale

@@ -22,7 +22,10 @@ from typing import Any
 
 from ..metadata.model import Entity
 from ..platform.records.hooks import Write
+from .approval_service import ApprovalService
 from .duplicates import check_write, open_conflicts, refresh_keys
+from .history import Books
+from .service import WorkflowService
 from .snapshot import Definition
 
 __all__ = ["HOOKS", "WorkflowHooks"]
@@ -40,8 +43,6 @@ class WorkflowHooks:
     def after_create(
         self, write: Write, entity: Entity, record: Mapping[str, Any], now: datetime
     ) -> None:
-        from .history import Books
-
         refresh_keys(write.rt, write.conn, entity, record, created=True)
         if entity.statuses is not None:
             books = Books(write.rt, write.conn)
@@ -96,9 +97,6 @@ def _void_pending(
 ) -> None:
     """Void the record's pending request if ``changed`` touches a locked field (``None``:
     in any case, the record was archived)."""
-    from .approval_service import ApprovalService
-    from .service import WorkflowService
-
     workflow = WorkflowService(write.rt, write.conn, write.actor)
     pending = workflow.pending_request(entity.name, record["id"])
     if pending is None:

@@ -14,7 +14,6 @@ with ``WHERE row_version = <read>`` — a stale ``expected_version`` is a ``Vers
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,45 +25,23 @@ from ..metadata.conditions import EvalContext
 from ..metadata.field_types import ValueError_, parse_value
 from ..metadata.model import Entity, Transition
 from ..metadata.record_rules import failed_rules, is_empty
-from ..platform.actors import Actor, load_actor
+from ..platform.actors import SYSTEM, Actor, load_actor
 from ..platform.messages import message
 from ..platform.records.row_writer import WRITERS_ACTOR, RowWriter, SystemWrite
 from ..platform.records.write_rules import _compute as compute_fields  # the record service's pass
 from ..platform.records.write_rules import form_state
 from ..platform.runtime import Runtime, utcnow
+from .approval_service import ApprovalService
 from .history import Books
 from .machine import Option, Situation, missing_required, option, options
 from .parties import Organisation
+from .results import TransitionResult
 from .texts import wf_text
 
 __all__ = ["WorkflowService", "TransitionResult", "apply_transition", "available_transitions"]
 
 _MAX_TEXT = 4000
 _META_KEYS = ("comment", "reason", "confirm")
-
-
-@dataclass
-class TransitionResult:
-    """What a transition request did: ``done`` (status changed) or ``pending`` (approval)."""
-
-    outcome: str
-    entity: str
-    record_id: int
-    status: str
-    row_version: int
-    request_id: int | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "outcome": self.outcome,
-            "entity": self.entity,
-            "id": self.record_id,
-            "status": self.status,
-            "row_version": self.row_version,
-            "request_id": self.request_id,
-            "warnings": self.warnings,
-        }
 
 
 def apply_transition(
@@ -247,8 +224,6 @@ class WorkflowService:
             raise TransitionNotAllowed(texts[0], texts)
         self._check_complete(entity, t, record)
         if t.approval is not None:
-            from .approval_service import ApprovalService
-
             return ApprovalService(self).submit(entity, t, stored, values, comment, reason, ctx)
         final = self.target_record(entity, t, record, ctx)
         self.validate(entity, final, ctx)
@@ -404,8 +379,6 @@ class WorkflowService:
     def actor_for(self, user_id: int | None) -> Actor:
         """The actor ``user_id`` (for evaluating a requester's ``set`` on approval)."""
         if user_id is None:
-            from ..platform.actors import SYSTEM
-
             return SYSTEM
         return load_actor(self.conn, user_id) or Actor(user_id=user_id, username=str(user_id))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..platform.messages import normalise_locale
 
-__all__ = ["wf_text", "ui_text", "WF_TEXTS"]
+__all__ = ["wf_text", "WF_TEXTS"]
 
 WF_TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -251,10 +251,3 @@ def wf_text(code: str, locale: str | None = None, **params: Any) -> str:
         return text.format(**params)
     except (KeyError, IndexError):
         return text
-
-
-def ui_text(code: str, **params: Any) -> str:
-    """``wf_text`` in the current request's locale (the ``wf_t`` template global)."""
-    from ..platform.i18n import current_locale  # Flask: only the pages call this
-
-    return wf_text(code, current_locale(), **params)

@@ -1,10 +1,8 @@
 """Fixtures for the API tests: bearer tokens for the standard organisation, a JSON client,
 and a statement counter on the app's engine.
 
-Tokens come from ``ruleform.platform.auth.tokens.create_token`` when the auth module
-provides it. Until then (and only here, never in package code) a stand-in hook reads
-``Authorization: Bearer test:<user id>`` and sets ``g.rf_actor`` — the API sees the same
-bearer header either way.
+Tokens are real ones (``ruleform.platform.auth.tokens.create_token``), sent as
+``Authorization: Bearer rf_…``.
 """
 
 from __future__ import annotations
@@ -18,35 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from ruleform.app import state
-
-
-def real_tokens() -> Any:
-    """``create_token`` when the auth module serves bearer tokens, else None."""
-    try:
-        from ruleform.platform import auth
-        from ruleform.platform.auth.tokens import create_token
-    except ImportError:
-        return None
-    return create_token if hasattr(auth, "init_app") else None
-
-
-def install_token_stand_in(app: Any) -> None:
-    """The temporary stand-in for bearer authentication (tests only)."""
-    from flask import g, request
-
-    from ruleform.platform.actors import load_actor
-
-    @app.before_request
-    def _stand_in_actor() -> None:
-        auth = request.authorization
-        if (
-            auth is None
-            or auth.type.lower() != "bearer"
-            or not (auth.token or "").startswith("test:")
-        ):
-            return
-        with state(app).engine.connect() as conn:
-            g.rf_actor = load_actor(conn, int(auth.token[5:]))
+from ruleform.platform.auth.tokens import create_token
 
 
 class Tokens:
@@ -55,19 +25,12 @@ class Tokens:
     def __init__(self, app: Any, users: dict[str, int]):
         self.app = app
         self.users = users
-        self.create = real_tokens()
         self._cache: dict[str, str] = {}
-        if self.create is None:
-            install_token_stand_in(app)
 
     def token(self, username: str) -> str:
         if username not in self._cache:
-            user_id = self.users[username]
-            if self.create is None:
-                self._cache[username] = f"test:{user_id}"
-            else:
-                with state(self.app).engine.begin() as conn:
-                    self._cache[username] = self.create(conn, user_id, "tests").token
+            with state(self.app).engine.begin() as conn:
+                self._cache[username] = create_token(conn, self.users[username], "tests").token
         return self._cache[username]
 
     def headers(self, username: str | None) -> dict[str, str]:

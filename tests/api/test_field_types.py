@@ -131,7 +131,7 @@ def shared_types_api(types_template, tmp_path_factory):
 
 
 def test_the_api_field_registry_covers_every_field_type():
-    assert set(API_FIELDS) == set(FIELD_TYPES)
+    assert {t.api for t in FIELD_TYPES.values()} - {None} == set(API_FIELDS)
 
 
 def test_the_rulebook_has_one_field_of_every_type():

@@ -9,7 +9,6 @@ import pytest
 from ruleform.errors import RulebookError
 from ruleform.metadata.overlays import MAX_OVERLAY_DEPTH, load_rulebook_source
 from ruleform.metadata.source import display_path, load_source
-from ruleform.metadata.source import load_rulebook_source as load_from_source_module
 from tests.metadata.test_source import expectations
 
 FIXTURES = Path(__file__).parent / "fixtures" / "overlays"
@@ -155,12 +154,6 @@ def test_an_overlay_of_an_overlay_single_file_relative_to_its_folder():
     assert "qq" not in customer(tree)["fields"]
     assert tree.files[0] == display_path(FIXTURES / "chain" / "shop.yaml")
     assert len(tree.files) == 4
-
-
-def test_source_module_offers_the_same_function():
-    assert load_from_source_module(FIXTURES / "retail").data == (
-        load_rulebook_source(FIXTURES / "retail").data
-    )
 
 
 # --- mistakes ------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ import pytest
 
 from ruleform.errors import RulebookError
 from ruleform.metadata import yaml_reader
+from ruleform.metadata.overlays import load_rulebook_source
 from ruleform.metadata.reading import MAX_FILE_BYTES
 from ruleform.metadata.source import (
     SourceTree,
     display_path,
     format_path,
-    load_rulebook_source,
     load_source,
     load_text,
 )

@@ -1,9 +1,7 @@
 """Fixtures for the page tests: clients logged in as a user of the standard organisation,
 on the CRM app or on an app built from a small rulebook written for the test.
 
-Logging in uses the real ``POST /login`` once the auth feature provides it. Until then a
-test-only hook (installed here, never in package code) reads the ``X-Test-User`` header and
-sets ``g.rf_actor`` the way auth will.
+Logging in posts the real login form (``tests/auth.py``).
 """
 
 from __future__ import annotations
@@ -17,39 +15,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from flask import Flask, g, request
+from flask import Flask
 
+from tests.auth import sign_in
 from tests.conftest import backend
-
-
-def has_login(app: Flask) -> bool:
-    adapter = app.url_map.bind("localhost")
-    try:
-        endpoint, _ = adapter.match("/login", method="POST")
-    except Exception:
-        return False
-    return not endpoint.startswith("pages.")
-
-
-def install_test_login(app: Flask) -> None:
-    """Test-only: ``X-Test-User: <username>`` makes that user the request's actor."""
-    if has_login(app) or app.extensions.get("rf_test_login"):
-        return
-    from ruleform.app import state
-    from ruleform.platform.actors import load_actor
-    from ruleform.platform.auth.users import find_user
-
-    @app.before_request
-    def _test_user() -> None:
-        name = request.headers.get("X-Test-User")
-        if not name:
-            return
-        with state(app).engine.connect() as conn:
-            user = find_user(conn, name)
-            if user is not None:
-                g.rf_actor = load_actor(conn, user["id"])
-
-    app.extensions["rf_test_login"] = True
 
 
 class Pages:
@@ -57,7 +26,6 @@ class Pages:
 
     def __init__(self, app: Flask):
         self.app = app
-        install_test_login(app)
 
     def client(self, username: str | None = None, **headers: str):
         client = self.app.test_client()
@@ -65,12 +33,7 @@ class Pages:
             client.environ_base[f"HTTP_{key.upper().replace('-', '_')}"] = value
         if username is None:
             return client
-        if has_login(self.app):
-            response = client.post("/login", data={"username": username, "password": "demo"})
-            assert response.status_code in (302, 303), response.status_code
-        else:
-            client.environ_base["HTTP_X_TEST_USER"] = username
-        return client
+        return sign_in(client, username)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from ruleform.app import state
 from ruleform.platform.auth.users import create_user
 from ruleform.platform.messages import MESSAGES
+from tests.auth import logged_in_client, login
 
 pytestmark = pytest.mark.app
 
@@ -43,12 +44,7 @@ def test_without_a_preference_accept_language_decides(pages, app, org):
                     department_id=org.departments["sales"], roles=["sales"])  # fmt: skip
     client = pages.client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-GB,en;q=0.9"
-    from tests.pages.conftest import has_login
-
-    if has_login(app):
-        client.post("/login", data={"username": "nolocale", "password": "demo-password"})
-    else:
-        client.environ_base["HTTP_X_TEST_USER"] = "nolocale"
+    login(client, "nolocale", "demo-password")
     assert '<html lang="en"' in client.get("/customer").get_data(as_text=True)
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9"
     assert '<html lang="zh-CN"' in client.get("/customer").get_data(as_text=True)
@@ -96,7 +92,7 @@ def test_page_posts_need_a_csrf_token(make_app):
     from tests.pages.rulebooks import kitchen
 
     app, pages = make_app(kitchen(), WTF_CSRF_ENABLED=True)
-    client = pages.client("sales2") if not _login_needs_token(app) else _login(app, "sales2")
+    client = logged_in_client(app, "sales2")
     refused = client.post("/thing/new", data={"name": "x", "_fields": ["name"]})
     assert refused.status_code == 400
     page = client.get("/thing/new").get_data(as_text=True)
@@ -106,19 +102,3 @@ def test_page_posts_need_a_csrf_token(make_app):
     assert accepted.status_code == 303
     state_ok = client.post("/thing/form-state", data={}, headers={"X-CSRFToken": token})
     assert state_ok.status_code == 200
-
-
-def _login_needs_token(app) -> bool:
-    from tests.pages.conftest import has_login
-
-    return has_login(app)
-
-
-def _login(app, username: str):
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"username": username, "password": "demo",
-                                           "csrf_token": token})  # fmt: skip
-    assert response.status_code in (302, 303)
-    return client

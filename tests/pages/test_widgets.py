@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from ruleform.blueprints.pages.formatting import DISPLAYS
 from ruleform.blueprints.pages.widgets import WIDGETS
 from ruleform.metadata.field_types import FIELD_TYPES
 from tests.pages.conftest import field_block, record_id, row_version
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.app
 
 
 def test_every_field_type_has_a_widget_or_is_never_an_input():
-    assert set(WIDGETS) | {"computed"} == set(FIELD_TYPES)
+    kinds = {t.widget for t in FIELD_TYPES.values()}
+    assert kinds - {None} == set(WIDGETS) == set(DISPLAYS)
+    assert [n for n, t in FIELD_TYPES.items() if t.widget is None] == ["computed"]
 
 
 @pytest.fixture

@@ -11,20 +11,9 @@ from ruleform.app import create_app, state
 from ruleform.platform.auth.guards import safe_next
 from ruleform.platform.auth.throttle import forget_failures, record_failure, retry_after
 from ruleform.platform.auth.users import find_user
+from tests.auth import logged_in, login
 
 pytestmark = pytest.mark.app
-
-
-def login(client, username="sales1", password="demo", address=None, **kw):
-    """Post the login form (from ``address``; sessions are bound to the client's address)."""
-    if address is not None:
-        kw["environ_base"] = {"REMOTE_ADDR": address}
-    return client.post("/login", data={"username": username, "password": password}, **kw)
-
-
-def logged_in(client) -> bool:
-    """Whether the client's session is a logged-in one (an own-account page answers)."""
-    return client.get("/account/password").status_code == 200
 
 
 def test_login_with_the_right_password_starts_a_session_and_redirects_home(client):

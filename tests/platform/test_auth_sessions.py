@@ -13,16 +13,9 @@ from ruleform.platform.auth.identity import admin_roles, load_token_actor, load_
 from ruleform.platform.auth.tokens import create_token
 from ruleform.platform.auth.users import deactivate_user, reactivate_user, set_password, set_roles
 from ruleform.platform.runtime import utcnow
+from tests.auth import logged_in, login
 
 pytestmark = pytest.mark.app
-
-
-def login(client, username="sales1", password="demo"):
-    return client.post("/login", data={"username": username, "password": password})
-
-
-def logged_in(client) -> bool:
-    return client.get("/account/password").status_code == 200
 
 
 def change_password(client, current="demo", new="a-new-password-1"):

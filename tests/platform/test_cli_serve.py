@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
+from ruleform import serve as serve_module
 from ruleform.cli import _register_extensions, cli
 from ruleform.errors import UsageError
-from ruleform import serve as serve_module
 from ruleform.platform.cli_support import default_rulebook, open_engine, resolve_database_url
 from tests.conftest import CRM
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from ruleform.app import state
 from ruleform.platform.auth.users import find_user, get_department, get_user
+from tests.auth import logged_in_client, sign_in
 
 pytestmark = pytest.mark.app
 
@@ -19,15 +20,9 @@ POSTS = ["/admin/users/new", "/admin/users/1", "/admin/users/1/deactivate",
          "/admin/departments/1"]  # fmt: skip
 
 
-def login(client, username="admin", password="demo"):
-    response = client.post("/login", data={"username": username, "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
-
-
 @pytest.fixture
 def admin(app):
-    return login(app.test_client(), "admin")
+    return logged_in_client(app, "admin")
 
 
 def user_form(**values):
@@ -40,7 +35,7 @@ def user_form(**values):
 
 @pytest.mark.parametrize("username", ["sales1", "manager", "gm", "it"])
 def test_everyone_but_admins_gets_403(app, username):
-    client = login(app.test_client(), username)
+    client = sign_in(app.test_client(), username)
     for path in PAGES:
         assert client.get(path).status_code == 403, path
     for path in POSTS:
@@ -84,7 +79,7 @@ def test_admin_creates_a_user_who_can_then_log_in(app, admin, org):
     assert user["manager_id"] == org.user("manager")
     assert user["locale"] == "en" and user["active"]
     assert user["password_hash"].startswith("$argon2id$")
-    newbie = login(app.test_client(), "newbie", "first-password-1")
+    newbie = sign_in(app.test_client(), "newbie", "first-password-1")
     assert newbie.get("/account/password").status_code == 200
     assert newbie.get("/admin/users").status_code == 403
 
@@ -141,13 +136,13 @@ def test_a_manager_chain_cannot_loop(admin, org):
 
 def test_deactivate_and_reactivate(app, admin, org):
     uid = org.user("sales2")
-    sales2 = login(app.test_client(), "sales2")
+    sales2 = sign_in(app.test_client(), "sales2")
     assert admin.post(f"/admin/users/{uid}/deactivate").status_code == 302
     assert sales2.get("/account/password").status_code == 302  # logged out at once
     again = app.test_client().post("/login", data={"username": "sales2", "password": "demo"})
     assert again.status_code == 200
     assert admin.post(f"/admin/users/{uid}/reactivate").status_code == 302
-    login(app.test_client(), "sales2")
+    sign_in(app.test_client(), "sales2")
 
 
 def test_admins_cannot_deactivate_themselves(app, admin, org):
@@ -159,12 +154,12 @@ def test_admins_cannot_deactivate_themselves(app, admin, org):
 
 def test_admin_resets_a_password(app, admin, org):
     uid = org.user("finance")
-    finance = login(app.test_client(), "finance")
+    finance = sign_in(app.test_client(), "finance")
     response = admin.post(f"/admin/users/{uid}/password", data={
         "new_password": "reset-by-admin-1", "confirm_password": "reset-by-admin-1"})  # fmt: skip
     assert response.status_code == 302
     assert finance.get("/account/password").status_code == 302
-    login(app.test_client(), "finance", "reset-by-admin-1")
+    sign_in(app.test_client(), "finance", "reset-by-admin-1")
 
 
 def test_unknown_ids_are_404(admin):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from ruleform.metadata.field_types import FIELD_TYPES, register_field_type, unregister_field_type
 from ruleform.platform.storage import COLUMN_TYPES, build_metadata, ensure_schema
 from ruleform.platform.storage.columns import column_type_for
 from ruleform.platform.storage.typesig import signature
@@ -71,12 +73,15 @@ def _rulebook():
 
 def test_every_field_type_has_a_column_type():
     types = {case[0].type for case in CASES.values()}
-    assert types - {"computed"} == set(COLUMN_TYPES)
+    assert types == set(FIELD_TYPES)  # every type is a case above
+    assert {FIELD_TYPES[t].storage for t in types - {"computed"}} == set(COLUMN_TYPES)
 
 
 def test_column_registry_matches_the_metadata_field_types():
-    field_types = pytest.importorskip("ruleform.metadata.field_types")
-    assert set(field_types.FIELD_TYPES) - {"computed"} == set(COLUMN_TYPES)
+    for name, field_type in FIELD_TYPES.items():
+        if name != "computed":
+            assert field_type.storage in COLUMN_TYPES, name
+            assert COLUMN_TYPES[field_type.storage].list_valued == field_type.list_valued, name
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -120,10 +125,12 @@ def test_other_layers_can_register_a_column_type(engine):
     from ruleform.platform.storage import ColumnType, register_column_type
 
     register_column_type(ColumnType("ip_address", lambda field: sa.String(45)))
+    register_field_type(replace(FIELD_TYPES["string"], name="ip_address", storage="ip_address"))
     try:
         thing = make_entity("thing", [make_field("ip", "ip_address")])
         ensure_schema(engine, make_rulebook([thing]))
         live = {c["name"]: c for c in sa.inspect(engine).get_columns("e_thing")}
         assert signature(live["ip"]["type"], engine.dialect).length == 45
     finally:
+        unregister_field_type("ip_address")
         del COLUMN_TYPES["ip_address"]

@@ -73,8 +73,9 @@ def test_R07_top_customers_are_reviewed_monthly_by_rank_and_scope(rules):
 def test_R07_the_ranking_query_is_one_statement_with_a_window_function(rules):
     from ruleform.workflow_engine.timerules.calendars import CalendarMap
     from ruleform.workflow_engine.timerules.catalog import find_rule
-    from ruleform.workflow_engine.timerules.compile import Window, build_sweep
     from ruleform.workflow_engine.timerules.recipients import Directory
+    from ruleform.workflow_engine.timerules.sweep import Window
+    from ruleform.workflow_engine.timerules.timings import build_sweep
     from tests.timerules.conftest import local
 
     with rules.engine.connect() as conn:

@@ -9,13 +9,9 @@ import pytest
 
 from ruleform.app import create_app, state
 from ruleform.platform.auth.tokens import create_token
+from tests.auth import sign_in
 
 pytestmark = pytest.mark.app
-
-
-def _login(client, username: str) -> None:
-    response = client.post("/login", data={"username": username, "password": "demo"})
-    assert response.status_code in (302, 303), response.get_data(as_text=True)[:300]
 
 
 def _orders(rules, count: int) -> None:
@@ -32,10 +28,10 @@ def _orders(rules, count: int) -> None:
 def test_admin_page_shows_dry_run_results_and_changes_the_rollout(rules, client):
     _orders(rules, 3)
     rules.tick("2026-03-05 10:00")
-    _login(client, "sales1")
+    sign_in(client, "sales1")
     assert client.get("/admin/time-rules").status_code == 403
     client.post("/logout")
-    _login(client, "admin")
+    sign_in(client, "admin")
     page = client.get("/admin/time-rules").get_data(as_text=True)
     assert 'data-rule="sales_order.satisfaction_survey" data-rollout="dry_run"' in page
     detail = client.get("/admin/time-rules/sales_order.satisfaction_survey").get_data(as_text=True)
@@ -87,7 +83,7 @@ def test_my_tasks_page_and_api(rules, client):
     rules.set_status("customer", customer, "prospect", "2026-03-02 10:00")
     rules.tick("2026-04-16 10:00")
     (task,) = rules.tasks("customer.stale_customer")
-    _login(client, "manager")
+    sign_in(client, "manager")
     page = client.get("/tasks").get_data(as_text=True)
     assert f'data-task="{task["id"]}"' in page and task["title"] in page
     with rules.engine.begin() as conn:
@@ -117,13 +113,13 @@ WORK_PAGES = {"/tasks": "我的任务", "/inbox": "站内信"}
 def test_navigation_links_to_the_time_rule_and_delivery_pages(client):
     """Everyone reaches my tasks and the inbox from the sidebar; only administrators see
     the time rules (their health page), outbox and sandbox in the user menu."""
-    _login(client, "admin")
+    sign_in(client, "admin")
     page = client.get("/tasks").get_data(as_text=True)
     for path, text in {**ADMIN_PAGES, **WORK_PAGES}.items():
         assert f'href="{path}"' in page and text in page, path
         assert client.get(path).status_code == 200, path
     client.post("/logout")
-    _login(client, "sales1")
+    sign_in(client, "sales1")
     page = client.get("/tasks").get_data(as_text=True)
     for path, text in WORK_PAGES.items():
         assert f'href="{path}"' in page and text in page, path

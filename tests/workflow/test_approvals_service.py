@@ -18,7 +18,8 @@ from ruleform.metadata.validation import jsonable
 from ruleform.platform.actors import load_actor
 from ruleform.platform.runtime import build_runtime, utcnow
 from ruleform.workflow_engine.approval_queries import ApprovalQueries
-from ruleform.workflow_engine.approval_service import ApprovalService, escalate_due
+from ruleform.workflow_engine.approval_service import ApprovalService
+from ruleform.workflow_engine.escalations import escalate_due
 from ruleform.workflow_engine.service import WorkflowService
 from tests.conftest import CRM
 from tests.workflow.wf_helpers import wf  # noqa: F401

@@ -12,16 +12,11 @@ from flask import g
 from ruleform.blueprints.workflow.panel import transition_panel
 from ruleform.cli import cli
 from ruleform.platform.actors import load_actor
+from tests.auth import sign_in
 from tests.conftest import CRM
 from tests.workflow.wf_helpers import CUSTOMER, wf  # noqa: F401
 
 pytestmark = pytest.mark.app
-
-
-def login(client, username):
-    response = client.post("/login", data={"username": username, "password": "demo"})
-    assert response.status_code in (302, 303)
-    return client
 
 
 def panel(wf, username, entity, record_id):  # noqa: F811
@@ -59,7 +54,7 @@ def test_the_panel_escapes_what_users_typed(wf):  # noqa: F811
 
 def test_a_transition_through_the_page_form(wf, client):  # noqa: F811
     customer = wf.customer()
-    login(client, "sales1")
+    sign_in(client, "sales1")
     form = client.get(f"/customer/{customer.id}/transitions/submit_review")
     assert form.status_code == 200 and "提交客服审核" in form.get_data(as_text=True)
     response = client.post(
@@ -82,7 +77,7 @@ def test_a_page_form_with_errors_is_shown_again(wf, client):  # noqa: F811
     customer = wf.customer()
     request_id = wf.take("sales1", "customer", customer.id, "submit_review").request_id
     wf.decide("service", request_id)
-    login(client, "sales1")
+    sign_in(client, "sales1")
     response = client.post(
         f"/customer/{customer.id}/transitions/lose", data={"row_version": "3", "lost_reason": ""}
     )
@@ -99,7 +94,7 @@ def test_a_page_form_with_errors_is_shown_again(wf, client):  # noqa: F811
 def test_the_inbox_page_approves(wf, client):  # noqa: F811
     quote = wf.quote()
     request_id = wf.take("sales1", "quote", quote.id, "submit", comment="请批").request_id
-    login(client, "manager")
+    sign_in(client, "manager")
     inbox = client.get("/approvals")
     text = inbox.get_data(as_text=True)
     assert inbox.status_code == 200 and "BJ-202603001" in text and "请批" in text
@@ -111,12 +106,12 @@ def test_the_inbox_page_approves(wf, client):  # noqa: F811
     assert done.status_code == 302 and done.headers["Location"].endswith("/approvals")
     assert wf.record("quote", quote.id)["status"] == "approved"
     assert client.get(f"/approvals/{request_id}").status_code == 200
-    login(client, "sales2")
+    sign_in(client, "sales2")
     assert client.get(f"/approvals/{request_id}").status_code == 404
 
 
 def test_delegation_through_the_inbox_page(wf, client):  # noqa: F811
-    login(client, "manager")
+    sign_in(client, "manager")
     response = client.post(
         "/approvals/delegations",
         data={"delegate": str(wf.uid("gm")), "ends_at": "2099-01-01T18:00", "reason": "出差"},
@@ -131,7 +126,7 @@ def test_delegation_through_the_inbox_page(wf, client):  # noqa: F811
 
 
 def test_the_status_diagram_is_a_safe_standalone_svg(wf, client):  # noqa: F811
-    login(client, "sales1")
+    sign_in(client, "sales1")
     response = client.get("/quote/diagram.svg")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     svg = response.get_data(as_text=True)

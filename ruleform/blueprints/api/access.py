@@ -20,6 +20,8 @@ from flask import Response, current_app, request
 
 from ...errors import FieldErrors, NotFound, PermissionDenied
 from ...platform.actors import load_actor
+from ...platform.auth.users import users_table
+from ...platform.database import read_connection
 from ...platform.messages import message
 from ...platform.records.aggregates import FUNCTIONS, AggregateQuery, run_aggregate
 from ...platform.records.exports import FORMATS, export_rows, to_csv, to_xlsx
@@ -109,7 +111,6 @@ def read_audit() -> Any:
     _admin()
     loc = locale()
     query = audit_query(request.args, current_runtime().rulebook.timezone, loc)
-    from ...platform.database import read_connection
 
     with read_connection() as conn:
         rows, cursor = query_audit(conn, current_runtime(), query)
@@ -170,7 +171,6 @@ def why() -> Any:
     record = args.get("record", "")
     if not record.isdigit():
         raise FieldErrors({"record": [message("not_integer", locale())]})
-    from ...platform.database import read_connection
 
     with read_connection() as conn:
         target = _user(conn, args.get("user", ""))
@@ -182,7 +182,6 @@ def why() -> Any:
 def _user(conn: Any, raw: str) -> Any:
     import sqlalchemy as sa
 
-    from ...platform.auth.users import users_table
 
     users = users_table()
     column = users.c.id if raw.isdigit() else users.c.username

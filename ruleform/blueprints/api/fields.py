@@ -1,7 +1,8 @@
-"""Field type → marshmallow field: what the API documents for each field of the model.
+"""API kind → marshmallow field: what the API documents for each field of the model.
 
-One converter per type of ``metadata.field_types.FIELD_TYPES`` (``tests/api`` keeps the two
-registries in step). ``output_field`` describes what responses hold (``values.to_json``:
+One converter per API kind (``FieldType.api`` of ``metadata.field_types``; a computed field
+is described as the type it returns; ``tests/metadata/test_field_type_registry.py`` keeps
+every type's kind known here). ``output_field`` describes what responses hold (``values.to_json``:
 decimals as text, datetimes ISO 8601 in UTC, sensitive values masked); ``input_field`` what
 a request may send. Neither parses anything: ``RecordService`` parses and checks values, so a
 payload has the same outcome through the API as through the form.
@@ -14,6 +15,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from ...metadata.field_types import FIELD_TYPES, type_of
 from ...metadata.model import Field
 
 __all__ = ["API_FIELDS", "output_field", "input_field", "system_fields"]
@@ -21,14 +23,11 @@ __all__ = ["API_FIELDS", "output_field", "input_field", "system_fields"]
 Converter = Callable[[Field, dict[str, Any]], fields.Field]
 
 
-def _limit(f: Field) -> int | None:
-    return f.max_length or (255 if f.type == "string" else None)
-
-
-def _length(f: Field) -> list[validate.Validator]:
-    if _limit(f) is None and f.min_length is None:
+def _length(f: Field, default: int | None = None) -> list[validate.Validator]:
+    limit = f.max_length or default
+    if limit is None and f.min_length is None:
         return []
-    return [validate.Length(min=f.min_length, max=_limit(f))]
+    return [validate.Length(min=f.min_length, max=limit)]
 
 
 def _range(f: Field, kinds: tuple[type, ...]) -> list[validate.Validator]:
@@ -44,8 +43,15 @@ def _choices(f: Field) -> list[validate.Validator]:
 
 
 def _string(f: Field, meta: dict[str, Any]) -> fields.Field:
+    """One line: at most 255 characters unless ``max_length`` says (a computed value: any)."""
     if f.pattern:
         meta = {**meta, "pattern": f.pattern}
+    default = 255 if f.type != "computed" else None
+    return fields.String(validate=_length(f, default), metadata=meta)
+
+
+def _text(f: Field, meta: dict[str, Any]) -> fields.Field:
+    """Long text: no length unless ``max_length`` says."""
     return fields.String(validate=_length(f), metadata=meta)
 
 
@@ -56,9 +62,11 @@ def _integer(f: Field, meta: dict[str, Any]) -> fields.Field:
 def _decimal(f: Field, meta: dict[str, Any]) -> fields.Field:
     scale = f.scale if f.scale is not None else 2
     extra = {"format": "decimal", "pattern": rf"^-?[0-9]+(\.[0-9]{{1,{scale}}})?$"}
-    if f.type == "money":
-        extra["x-ruleform-currency"] = f.currency or "CNY"
     return fields.String(metadata={**meta, **extra})
+
+
+def _money(f: Field, meta: dict[str, Any]) -> fields.Field:
+    return _decimal(f, {**meta, "x-ruleform-currency": f.currency or "CNY"})
 
 
 def _boolean(f: Field, meta: dict[str, Any]) -> fields.Field:
@@ -99,27 +107,32 @@ def _url(f: Field, meta: dict[str, Any]) -> fields.Field:
                       metadata={**meta, "format": "uri"})  # fmt: skip
 
 
-def _link(f: Field, meta: dict[str, Any]) -> fields.Field:
-    target = f.target if f.type == "reference" else f.type + "s"
-    return fields.Integer(validate=validate.Range(min=1),
-                          metadata={**meta, "format": "int64",
-                                    "x-ruleform-links": target})  # fmt: skip
+def _link_to(target: Callable[[Field], str | None]) -> Converter:
+    def build(f: Field, meta: dict[str, Any]) -> fields.Field:
+        return fields.Integer(validate=validate.Range(min=1),
+                              metadata={**meta, "format": "int64",
+                                        "x-ruleform-links": target(f)})  # fmt: skip
+
+    return build
 
 
-def _computed(f: Field, meta: dict[str, Any]) -> fields.Field:
-    field = API_FIELDS[f.returns or "string"](f, meta)
-    field.dump_only = True
-    return field
-
-
-#: One converter per field type (same names as ``FIELD_TYPES``).
+#: One converter per API kind (``FieldType.api``).
 API_FIELDS: dict[str, Converter] = {
-    "string": _string, "text": _string, "integer": _integer, "decimal": _decimal,
-    "money": _decimal, "boolean": _boolean, "date": _date, "datetime": _datetime,
+    "string": _string, "text": _text, "integer": _integer, "decimal": _decimal,
+    "money": _money, "boolean": _boolean, "date": _date, "datetime": _datetime,
     "choice": _choice, "multi_choice": _multi_choice, "tags": _tags, "email": _email,
-    "phone": _phone, "url": _url, "reference": _link, "user": _link, "department": _link,
-    "computed": _computed,
+    "phone": _phone, "url": _url, "reference": _link_to(lambda f: f.target),
+    "user": _link_to(lambda f: "users"), "department": _link_to(lambda f: "departments"),
 }  # fmt: skip
+
+
+def _converted(f: Field, meta: dict[str, Any]) -> fields.Field:
+    """The field of ``f``'s API kind; a computed field is the type it returns, read-only."""
+    if f.type == "computed":
+        field = API_FIELDS[FIELD_TYPES[f.returns or "string"].api or ""](f, meta)
+        field.dump_only = True
+        return field
+    return API_FIELDS[type_of(f).api or ""](f, meta)
 
 
 def _meta(f: Field, locale: str) -> dict[str, Any]:
@@ -138,7 +151,7 @@ def output_field(f: Field, locale: str) -> fields.Field:
         note = "Sensitive: masked (••••12) unless revealed with ?reveal=; revealing is audited."
         field: fields.Field = fields.String(metadata={**meta, "description": note})
     else:
-        field = API_FIELDS[f.type](f, meta)
+        field = _converted(f, meta)
     field.allow_none = True
     if f.read_only or f.type == "computed":
         field.dump_only = True
@@ -148,14 +161,14 @@ def output_field(f: Field, locale: str) -> fields.Field:
 def input_field(f: Field, locale: str, required: bool = False) -> fields.Field:
     """The field as a request may send it (null or "" clears it)."""
     meta = _meta(f, locale)
-    if f.type in ("decimal", "money"):
+    if type_of(f).storage == "decimal":
         scale = f.scale if f.scale is not None else 2
         meta.update(type=["string", "number", "null"], format="decimal",
                     description=f"A number with at most {scale} decimal places, "
                     "as a JSON number or a string.")  # fmt: skip
         field: fields.Field = fields.Raw(metadata=meta)
     else:
-        field = API_FIELDS[f.type](f, meta)
+        field = _converted(f, meta)
         field.allow_none = not required
     field.required = required
     return field

@@ -15,6 +15,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
+from ...metadata.field_types import FIELD_TYPES, FieldType, type_of, value_type_of
 from ...metadata.model import Entity
 from ...platform.actors import Actor
 from ...platform.records.queries import OPERATORS
@@ -24,8 +25,6 @@ from .schemas import EntitySchemas, build_entity_schemas, schema_name
 
 __all__ = ["openapi_text", "build_document"]
 
-_LIST_TYPES = ("tags", "multi_choice")
-_TEXT_TYPES = ("string", "text", "email", "phone", "url", "choice")
 _SYSTEM_FILTERS = {"id": "integer", "created_at": "datetime", "updated_at": "datetime",
                    "created_by": "user", "updated_by": "user", "owner": "user",
                    "department": "department", "status": "choice",
@@ -338,9 +337,9 @@ def _entity_parameters(spec: APISpec, rt: Runtime, entity: Entity, actor: Actor)
     })  # fmt: skip
 
 
-def _value_type(entity: Entity, name: str) -> str:
+def _value_type(entity: Entity, name: str) -> FieldType:
     f = entity.fields.get(name)
-    return f.value_type if f is not None else _SYSTEM_FILTERS[name]
+    return value_type_of(f) if f is not None else FIELD_TYPES[_SYSTEM_FILTERS[name]]
 
 
 #: The operators of each kind of field (``queries`` refuses the others with 422).
@@ -353,9 +352,9 @@ FILTER_KINDS = {
 
 def _filter_kind(entity: Entity, name: str) -> str:
     kind = _value_type(entity, name)
-    if kind in _LIST_TYPES:
+    if kind.list_valued:
         return "ListFilter"
-    return "TextFilter" if kind in _TEXT_TYPES else "ValueFilter"
+    return "TextFilter" if kind.text_like else "ValueFilter"
 
 
 def _filter_schemas(spec: APISpec) -> None:
@@ -367,4 +366,4 @@ def _filter_schemas(spec: APISpec) -> None:
 
 def _sortable(entity: Entity, name: str) -> bool:
     f = entity.fields.get(name)
-    return f is None or (f.type not in ("tags", "multi_choice", "text") and not f.sensitive)
+    return f is None or (type_of(f).sortable and not f.sensitive)

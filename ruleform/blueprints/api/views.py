@@ -19,6 +19,7 @@ from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 
 from ...errors import FieldErrors, NotFound
+from ...metadata.field_types import value_type_of
 from ...metadata.model import Entity
 from ...platform.database import read_connection
 from ...platform.messages import message, normalise_locale
@@ -75,7 +76,7 @@ def _json_value(entity: Entity, name: str, value: Any) -> Any:
     """``to_json``, with decimals at their field's scale (a value just computed on save is
     shown as it will read back: ``63.00``, not ``63``)."""
     f = entity.fields.get(name)
-    if isinstance(value, Decimal) and f is not None and f.value_type in ("decimal", "money"):
+    if isinstance(value, Decimal) and f is not None and value_type_of(f).storage == "decimal":
         scale = f.scale if f.scale is not None else 2
         value = value.quantize(Decimal(1).scaleb(-scale))
     return to_json(value)

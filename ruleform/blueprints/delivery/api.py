@@ -23,9 +23,10 @@ from ...platform.records.values import to_json
 from ...platform.runtime import utcnow
 from ...platform.web import current_actor
 from ...workflow_engine.delivery import outcomes, queries
+from ...workflow_engine.delivery.channels import channel_names
 from ...workflow_engine.delivery.flags import flag, kill_switch_on, set_kill_switch
 from ...workflow_engine.delivery.inbox import list_messages, mark_read, unread_count
-from ...workflow_engine.delivery.settings import CHANNELS, DeliverySettings
+from ...workflow_engine.delivery.settings import DeliverySettings
 from ..api.requests import json_object
 
 __all__ = ["inbox", "inbox_read", "outbox", "outbox_detail", "outbox_retry", "kill_switch",
@@ -96,8 +97,8 @@ def outbox() -> Any:
     status, channel = request.args.get("status") or None, request.args.get("channel") or None
     if status is not None and status not in queries.STATUSES:
         return _invalid("status", "one of " + ", ".join(queries.STATUSES))
-    if channel is not None and channel not in CHANNELS:
-        return _invalid("channel", "one of " + ", ".join(CHANNELS))
+    if channel is not None and channel not in channel_names():
+        return _invalid("channel", "one of " + ", ".join(channel_names()))
     limit = _limit()
     with read_connection() as conn:
         rows = queries.list_outbox(conn, status=status, channel=channel, before=_before(),

@@ -17,9 +17,10 @@ from ...platform.i18n import current_locale
 from ...platform.runtime import utcnow
 from ...platform.web import current_actor
 from ...workflow_engine.delivery import outcomes, queries, ssrf
+from ...workflow_engine.delivery.channels import channel_names
 from ...workflow_engine.delivery.flags import flag, kill_switch_on, set_kill_switch
 from ...workflow_engine.delivery.inbox import list_messages, mark_read, unread_count
-from ...workflow_engine.delivery.settings import CHANNELS, DeliverySettings
+from ...workflow_engine.delivery.settings import DeliverySettings
 from ...workflow_engine.delivery.targets import (
     KINDS,
     Target,
@@ -84,7 +85,7 @@ def outbox() -> Any:
     status = request.args.get("status") or None
     channel = request.args.get("channel") or None
     status = status if status in queries.STATUSES else None
-    channel = channel if channel in CHANNELS else None
+    channel = channel if channel in channel_names() else None
     with read_connection() as conn:
         rows = queries.list_outbox(conn, status=status, channel=channel,
                                    before=_int_arg("before"), limit=PAGE)  # fmt: skip
@@ -93,7 +94,7 @@ def outbox() -> Any:
     older = rows[-1]["id"] if len(rows) == PAGE else None
     return render_template("delivery/outbox.html", rows=rows, counts=counts, killed=killed,
                            switched=switched, status=status, channel=channel, older=older,
-                           statuses=queries.STATUSES, channels=CHANNELS,
+                           statuses=queries.STATUSES, channels=channel_names(),
                            sandbox_mode=_settings().sandbox)  # fmt: skip
 
 

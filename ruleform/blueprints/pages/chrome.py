@@ -17,6 +17,7 @@ from flask import current_app, g, request, url_for
 from ...platform.i18n import current_locale, label
 from ...platform.navigation import links
 from ...platform.web import current_actor, current_runtime
+from .formatting import column_label
 
 __all__ = ["Chrome", "path_exists", "login_url"]
 
@@ -103,7 +104,6 @@ class Chrome:
         entity = g.get("rf_entity")
         if entity is None or name.startswith("_"):
             return ""
-        from .formatting import column_label
 
         return column_label(entity, name)
 

@@ -27,6 +27,7 @@ from .formatting import Shown, form_value, present_column
 from .forms import MARKER, bound_field, bound_supplement, fill_options, form_class, payload_from
 from .layout import Block, Slot, blocks
 from .lookups import Lookups
+from .widgets import widget_of
 
 __all__ = ["Editor"]
 
@@ -49,7 +50,7 @@ class Editor:
         writable = policy.writable_fields(actor, entity, "update" if updating else "create")
         self.inputs: dict[str, str] = {}  # name → input | append
         for name, f in entity.fields.items():
-            if name not in writable or f.type == "computed":
+            if name not in writable or widget_of(f) is None:  # computed: never an input
                 continue
             filled = record is not None and record.values.get(name) not in (None, "", [])
             self.inputs[name] = "append" if f.append_only and filled else "input"
@@ -83,7 +84,7 @@ class Editor:
         for name in self.input_names:
             f = self.entity.fields[name]
             if name in given:  # prefilled from the query string (``?customer=12``)
-                data[f"f_{name}"] = _raw_initial(f.type, given[name])
+                data[f"f_{name}"] = _raw_initial(widget_of(f), given[name])
             elif name not in self.masked:  # a masked value is never put back into an input
                 data[f"f_{name}"] = form_value(f, values.get(name), tz)
         if self.record is not None:
@@ -156,7 +157,7 @@ class Editor:
                 slot.masked = name in self.masked
                 if slot.masked:
                     slot.masked_text = str(values.get(name) or "")
-                if f.type == "tags":
+                if widget_of(f) == "tags":
                     slot.suggestions = [(c.value, c.label.get(self.locale, c.value))
                                         for c in f.choices]  # fmt: skip
                 if conflict:
@@ -187,10 +188,10 @@ class Editor:
         return present_column(self.entity, name, saved, self.lookups)
 
 
-def _raw_initial(type_: str, raw: str) -> Any:
-    if type_ == "multi_choice":
+def _raw_initial(widget: str | None, raw: str) -> Any:
+    if widget == "multi_select":
         return [raw]
-    if type_ == "boolean":
+    if widget == "checkbox":
         return raw.lower() in ("1", "true", "on", "yes")
     return raw
 

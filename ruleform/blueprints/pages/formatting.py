@@ -2,11 +2,13 @@
 
 Formatting decides *what* to show (a choice's label, a user's name, a link target, a
 badge tone); the template decides the markup and escapes every piece of text. Nothing
-here builds HTML, so metadata text can never become markup.
+here builds HTML, so metadata text can never become markup. Values are shown by widget
+kind (``FieldType.widget`` of the value's type: ``DISPLAYS``), as inputs are made by it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -14,6 +16,7 @@ from typing import Any
 
 from flask import url_for
 
+from ...metadata.field_types import type_of, value_type_of
 from ...metadata.model import Entity, Field
 from ...platform.i18n import format_d, format_dt, format_money, format_num, label, t
 from ...platform.records.values import mask
@@ -21,14 +24,13 @@ from .lookups import Lookups
 from .security import linkable_url
 
 __all__ = ["Shown", "present", "present_column", "column_label", "TONES", "status_tone",
-           "SYSTEM_COLUMNS_SHOWN"]  # fmt: skip
+           "SYSTEM_COLUMNS_SHOWN", "DISPLAYS"]  # fmt: skip
 
 #: Badge colours a rulebook may name; anything else is shown neutral.
 TONES = frozenset({"red", "orange", "yellow", "green", "blue", "purple", "gray"})
 _CATEGORY_TONES = {"open": "blue", "won": "green", "lost": "red", "closed": "gray"}
 SYSTEM_COLUMNS_SHOWN = ("status", "owner", "department", "created_at", "created_by",
                         "updated_at", "updated_by", "id")  # fmt: skip
-_NUMERIC = ("integer", "decimal", "money")
 
 
 @dataclass(frozen=True)
@@ -95,27 +97,11 @@ def present(f: Field, value: Any, lookups: Lookups) -> Shown:
     """A field value (stored, or its JSON form from history) for display."""
     if value is None or value == "" or value == []:
         return EMPTY
-    kind = f.value_type
-    if kind in ("choice", "multi_choice", "tags"):
-        return _choices(f, value)
-    if kind == "boolean":
-        return Shown("text", t("page.yes") if value in (True, "true", 1) else t("page.no"))
-    if kind in _NUMERIC:
-        return _number(f, kind, value)
-    if kind == "date":
-        return Shown("text", _safe(format_d, value))
-    if kind == "datetime":
-        return Shown("text", _safe(format_dt, value))
-    if kind == "reference":
-        return _reference(f, value, lookups)
-    if kind == "user":
-        return Shown("text", lookups.user(value))
-    if kind == "department":
-        return Shown("text", lookups.department(value))
-    return _text(kind, str(value))
+    show = DISPLAYS.get(value_type_of(f).widget or "", _plain)
+    return show(f, value, lookups)
 
 
-def _choices(f: Field, value: Any) -> Shown:
+def _choices(f: Field, value: Any, lookups: Lookups) -> Shown:
     values = value if isinstance(value, list | tuple) else [value]
     items = []
     for v in values:
@@ -123,18 +109,21 @@ def _choices(f: Field, value: Any) -> Shown:
         text = label(choice.label, str(v)) if choice else str(v)
         tone = choice.color if choice and choice.color in TONES else None
         items.append(Shown("badge", text, tone=tone))
-    if f.type == "choice" and len(items) == 1:
+    if not value_type_of(f).list_valued and len(items) == 1:
         return items[0]
     return Shown("badges", items=items)
 
 
-def _number(f: Field, kind: str, value: Any) -> Shown:
-    try:
-        number = value if isinstance(value, int | Decimal) else Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return Shown("text", str(value))
-    text = format_money(number, f.currency) if kind == "money" else format_num(number)
-    return Shown("text", text, numeric=True)
+def _number(money: bool) -> Callable[[Field, Any, Lookups], Shown]:
+    def show(f: Field, value: Any, lookups: Lookups) -> Shown:
+        try:
+            number = value if isinstance(value, int | Decimal) else Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            return Shown("text", str(value))
+        text = format_money(number, f.currency) if money else format_num(number)
+        return Shown("text", text, numeric=True)
+
+    return show
 
 
 def _reference(f: Field, value: Any, lookups: Lookups) -> Shown:
@@ -149,17 +138,54 @@ def _reference(f: Field, value: Any, lookups: Lookups) -> Shown:
     return Shown("link", title or f"#{record_id}", href=href)
 
 
-def _text(kind: str, text: str) -> Shown:
-    if kind == "url":
-        href = linkable_url(text)
-        return Shown("link", text, href=href) if href else Shown("text", text)
-    if kind == "email":
-        return Shown("link", text, href=linkable_url(f"mailto:{text}"))
-    if kind == "phone":
-        return Shown("link", text, href=f"tel:{text}" if text.lstrip("+").isdigit() else None)
-    if kind == "text" or "\n" in text:
-        return Shown("multiline", text)
-    return Shown("text", text)
+def _url(f: Field, value: Any, lookups: Lookups) -> Shown:
+    text = str(value)
+    href = linkable_url(text)
+    return Shown("link", text, href=href) if href else Shown("text", text)
+
+
+def _email(f: Field, value: Any, lookups: Lookups) -> Shown:
+    return Shown("link", str(value), href=linkable_url(f"mailto:{value}"))
+
+
+def _phone(f: Field, value: Any, lookups: Lookups) -> Shown:
+    text = str(value)
+    return Shown("link", text, href=f"tel:{text}" if text.lstrip("+").isdigit() else None)
+
+
+def _multiline(f: Field, value: Any, lookups: Lookups) -> Shown:
+    return Shown("multiline", str(value))
+
+
+def _plain(f: Field, value: Any, lookups: Lookups) -> Shown:
+    text = str(value)
+    return Shown("multiline", text) if "\n" in text else Shown("text", text)
+
+
+def _formatted(fn: Callable[[Any], str]) -> Callable[[Field, Any, Lookups], Shown]:
+    return lambda f, value, lookups: Shown("text", _safe(fn, value))
+
+
+#: widget kind → how a value of that kind is shown (an unknown kind: as plain text).
+DISPLAYS: dict[str, Callable[[Field, Any, Lookups], Shown]] = {
+    "input": _plain,
+    "email": _email,
+    "url": _url,
+    "phone": _phone,
+    "textarea": _multiline,
+    "number": _number(money=False),
+    "money": _number(money=True),
+    "checkbox": lambda f, value, lookups: Shown(
+        "text", t("page.yes") if value in (True, "true", 1) else t("page.no")),
+    "date": _formatted(format_d),
+    "datetime": _formatted(format_dt),
+    "select": _choices,
+    "multi_select": _choices,
+    "tags": _choices,
+    "reference_picker": _reference,
+    "user_picker": lambda f, value, lookups: Shown("text", lookups.user(value)),
+    "department_picker": lambda f, value, lookups: Shown("text", lookups.department(value)),
+}
 
 
 def _safe(fn: Any, value: Any) -> str:
@@ -171,18 +197,19 @@ def _safe(fn: Any, value: Any) -> str:
 
 def form_value(f: Field, value: Any, timezone: str) -> Any:
     """A stored value as a form input expects it (``YYYY-MM-DDTHH:MM`` in the rulebook zone …)."""
+    widget = type_of(f).widget
     if value is None:
-        return [] if f.type == "multi_choice" else None
-    if f.type == "datetime" and isinstance(value, datetime):
+        return [] if widget == "multi_select" else None
+    if widget == "datetime" and isinstance(value, datetime):
         from zoneinfo import ZoneInfo
 
         return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
-    if f.type == "date" and isinstance(value, date):
+    if widget == "date" and isinstance(value, date):
         return value.isoformat()
-    if f.type == "tags":
+    if widget == "tags":
         return ", ".join(value) if isinstance(value, list | tuple) else str(value)
-    if f.type == "multi_choice":
+    if widget == "multi_select":
         return list(value) if isinstance(value, list | tuple) else [str(value)]
-    if f.type == "boolean":
+    if widget == "checkbox":
         return bool(value)
     return str(value)

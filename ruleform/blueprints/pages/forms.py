@@ -21,10 +21,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 
 from ...metadata.model import Entity
+from ...platform.i18n import label
 from ...platform.records import RecordService
 from ...platform.runtime import Runtime
 from .lookups import department_options, record_options, user_options
-from .widgets import unbound_field
+from .widgets import unbound_field, widget_of
 
 __all__ = ["form_class", "attr", "supplement_attr", "fill_options", "payload_from",
            "MARKER", "bound_field", "bound_supplement"]  # fmt: skip
@@ -73,31 +74,30 @@ def bound_supplement(form: FlaskForm, name: str) -> Any | None:
 
 def fill_options(form: FlaskForm, entity: Entity, service: RecordService, locale: str) -> None:
     """Options of the selects in ``form``, in ``locale`` and as the actor may see them."""
-    from ...platform.i18n import label
-
     cache: dict[str, list[tuple[str, str]]] = {}
     for name, f in entity.fields.items():
         field = bound_field(form, name)
         if field is None:
             continue
-        if f.type in ("choice", "multi_choice"):
+        widget = widget_of(f)
+        if widget in ("select", "multi_select"):
             options = [(c.value, label(c.label, c.value)) for c in f.choices]
-        elif f.type == "user":
+        elif widget == "user_picker":
             if "user" not in cache:
                 cache["user"] = user_options(service)
             options = cache["user"]
-        elif f.type == "department":
+        elif widget == "department_picker":
             if "department" not in cache:
                 cache["department"] = department_options(service, locale)
             options = cache["department"]
-        elif f.type == "reference":
+        elif widget == "reference_picker":
             key = f"ref:{f.target}"
             if key not in cache:
                 cache[key] = record_options(service, f.target or "")
             options = _with_current(cache[key], field.data)
         else:
             continue
-        if f.type == "multi_choice":
+        if widget == "multi_select":
             field.choices = options
         else:
             field.choices = [("", "—"), *options]

@@ -13,6 +13,7 @@ from typing import Any
 from ...metadata.model import Entity, Field
 from ...platform.i18n import label, t
 from .formatting import EMPTY, Shown
+from .widgets import SELECT_WIDGETS, widget_of
 
 __all__ = ["Slot", "Block", "sections_of", "blocks"]
 
@@ -59,11 +60,11 @@ class Slot:
     @property
     def group(self) -> bool:
         """Rendered as a fieldset (a group of checkboxes) rather than one labelled input."""
-        return self.kind == "input" and self.field.type == "multi_choice"
+        return self.kind == "input" and widget_of(self.field) == "multi_select"
 
     @property
     def wide(self) -> bool:
-        return self.field.type in ("text", "multi_choice") or self.kind == "append"
+        return widget_of(self.field) in ("textarea", "multi_select") or self.kind == "append"
 
     def describedby(self) -> str:
         ids = []
@@ -76,12 +77,12 @@ class Slot:
     def attrs(self) -> dict[str, Any]:
         """HTML attributes of the input (id, ARIA, placeholder)."""
         result: dict[str, Any] = {"id": self.id, "class_": "input"}
-        if self.field.type == "boolean":
+        widget = widget_of(self.field)
+        if widget == "checkbox":
             result["class_"] = "checkbox"
         if self.masked_text:
             result["placeholder"] = self.masked_text
-        elif self.placeholder and self.field.type not in ("boolean", "choice", "user",
-                                                          "department", "reference"):  # fmt: skip
+        elif self.placeholder and widget != "checkbox" and widget not in SELECT_WIDGETS:
             result["placeholder"] = self.placeholder
         if self.describedby():
             result["aria_describedby"] = self.describedby()

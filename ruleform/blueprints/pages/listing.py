@@ -14,6 +14,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from ...metadata.field_types import FIELD_TYPES, FieldType, type_of, value_type_of
 from ...metadata.model import Entity, Field, ListView, SortKey
 from ...platform.i18n import label, t
 from ...platform.records import Filter, ListQuery, RecordService
@@ -27,14 +28,17 @@ _SYSTEM_KINDS = {"status": "choice", "owner": "user", "created_by": "user",
                  "created_at": "datetime", "updated_at": "datetime"}  # fmt: skip
 _SYSTEM_SORTABLE = frozenset({"id", "created_at", "updated_at", "owner", "department", "status",
                               "created_by", "updated_by"})  # fmt: skip
-_NUMERIC = ("integer", "decimal", "money")
+#: widget kind → its range filter (the selects are below; any other kind: a text input)
+_RANGES = {"date": "date_range", "datetime": "date_range", "number": "number_range",
+           "money": "number_range"}  # fmt: skip
 
 
-def _kind(entity: Entity, name: str) -> str | None:
+def _kind(entity: Entity, name: str) -> FieldType | None:
+    """The type of the column's value (a field's, or a system column's)."""
     f = entity.fields.get(name)
     if f is not None:
-        return f.value_type
-    return _SYSTEM_KINDS.get(name)
+        return value_type_of(f)
+    return FIELD_TYPES[_SYSTEM_KINDS[name]] if name in _SYSTEM_KINDS else None
 
 
 def sortable(entity: Entity, name: str, readable: frozenset[str]) -> bool:
@@ -44,7 +48,7 @@ def sortable(entity: Entity, name: str, readable: frozenset[str]) -> bool:
     f = entity.fields.get(name)
     if f is None:
         return name in _SYSTEM_SORTABLE
-    return f.type not in ("tags", "multi_choice", "text") and not f.sensitive
+    return type_of(f).sortable and not f.sensitive
 
 
 @dataclass
@@ -87,7 +91,8 @@ class Listing:
         for spec in self.filters:
             kind = _kind(self.entity, spec.name)
             if spec.kind in ("select", "text") and spec.value:
-                op = "contains" if kind in ("tags", "multi_choice") or spec.kind == "text" else "eq"
+                listed = kind is not None and kind.list_valued
+                op = "contains" if listed or spec.kind == "text" else "eq"
                 result.append(Filter(spec.name, op, spec.value))
             elif spec.kind == "date_range":
                 result += _date_range(spec, kind)
@@ -120,9 +125,10 @@ class Listing:
         return values
 
 
-def _date_range(spec: FilterSpec, kind: str | None) -> list[Filter]:
+def _date_range(spec: FilterSpec, kind: FieldType | None) -> list[Filter]:
     result = []
-    if kind == "datetime":  # whole days in the rulebook's zone: [from 00:00, to+1 00:00)
+    # whole days in the rulebook's zone: [from 00:00, to+1 00:00)
+    if kind is not None and kind.widget == "datetime":
         if spec.start:
             result.append(Filter(spec.name, "ge", f"{spec.start}T00:00"))
         if spec.end:
@@ -166,23 +172,20 @@ def _spec(service: RecordService, entity: Entity, name: str, locale: str) -> Fil
     if name == "status" and entity.statuses is not None:
         options = [(s.name, label(s.label, s.name)) for s in entity.statuses.states.values()]
         return FilterSpec(name, title, "select", options)
-    if kind in ("choice", "multi_choice") or (kind == "tags" and f is not None and f.choices):
-        return FilterSpec(name, title, "select", _choice_options(f))
-    if kind == "boolean":
-        return FilterSpec(name, title, "select", [("true", t("page.yes")), ("false", t("page.no"))])
-    if kind == "user":
-        return FilterSpec(name, title, "select", user_options(service))
-    if kind == "department":
-        return FilterSpec(name, title, "select", department_options(service, locale))
-    if kind == "reference" and f is not None:
-        return FilterSpec(name, title, "select", record_options(service, f.target or ""))
-    if kind in ("date", "datetime"):
-        return FilterSpec(name, title, "date_range")
-    if kind in _NUMERIC:
-        return FilterSpec(name, title, "number_range")
     if kind is None:
         return None
-    return FilterSpec(name, title, "text")
+    widget = kind.widget or ""
+    if widget in ("select", "multi_select") or (widget == "tags" and f is not None and f.choices):
+        return FilterSpec(name, title, "select", _choice_options(f))
+    if widget == "checkbox":
+        return FilterSpec(name, title, "select", [("true", t("page.yes")), ("false", t("page.no"))])
+    if widget == "user_picker":
+        return FilterSpec(name, title, "select", user_options(service))
+    if widget == "department_picker":
+        return FilterSpec(name, title, "select", department_options(service, locale))
+    if widget == "reference_picker" and f is not None:
+        return FilterSpec(name, title, "select", record_options(service, f.target or ""))
+    return FilterSpec(name, title, _RANGES.get(widget, "text"))
 
 
 def _choice_options(f: Field | None) -> list[tuple[str, str]]:

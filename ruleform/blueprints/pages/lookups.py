@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...errors import FieldErrors, NotFound
-from ...metadata.model import Entity
+from ...metadata.field_types import type_of
+from ...metadata.model import Entity, SortKey
 from ...platform.records import Filter, ListQuery, RecordService, run_list
 
 __all__ = ["Lookups", "user_options", "department_options", "record_options"]
@@ -129,7 +130,7 @@ def _kind(entity: Entity, name: str) -> tuple[str, str | None]:
     f = entity.fields.get(name)
     if f is None:
         return "", None
-    return f.type, f.target
+    return type_of(f).storage or "", f.target  # user | department | reference | …
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -170,7 +171,7 @@ def record_options(service: RecordService, target: str, limit: int = 200) -> lis
         return []
     title = entity.title_field
     f = entity.fields.get(title)
-    sortable = f is not None and f.type not in ("text", "tags", "multi_choice") and not f.sensitive
+    sortable = f is not None and type_of(f).sortable and not f.sensitive
     query = ListQuery(default_view=False, columns=[title], page_size=limit, count=False,
                       sort=[_sort_key(title)] if sortable else None)  # fmt: skip
     try:
@@ -181,6 +182,4 @@ def record_options(service: RecordService, target: str, limit: int = 200) -> lis
 
 
 def _sort_key(name: str) -> Any:
-    from ...metadata.model import SortKey
-
     return SortKey(name)

@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app, make_response, redirect, request, url_for
 
 from ...errors import FieldErrors
+from ...metadata.field_types import value_type_of
 from ...metadata.model import Entity
 from ...platform.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, label, remember_locale
 from ...platform.messages import SUPPORTED_LOCALES
@@ -111,7 +112,7 @@ def _shown_columns(entity: Entity, listing: Listing, page: ListPage,
 
 def _column(entity: Entity, name: str, listing: Listing, readable: frozenset[str]) -> Column:
     f = entity.fields.get(name)
-    numeric = f is not None and f.value_type in ("integer", "decimal", "money")
+    numeric = f is not None and value_type_of(f).numeric
     if not sortable(entity, name, readable):
         return Column(name, column_label(entity, name), None, None, numeric)
     current = listing.sort or (listing.view.sort[0] if listing.view and listing.view.sort else None)

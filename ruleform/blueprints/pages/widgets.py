@@ -1,5 +1,6 @@
-"""Field type → form input: one registered factory per type (the pages' column of the
-type registry; ``tests/pages/test_widgets.py`` keeps it in step with ``FIELD_TYPES``).
+"""Widget kind → form input: one registered factory per kind (``FieldType.widget`` of
+``metadata.field_types``; ``tests/metadata/test_field_type_registry.py`` keeps every type's
+kind known here, and ``formatting.DISPLAYS`` shows values by the same kinds).
 
 Every input keeps the raw text the user typed: parsing and every rule belong to the record
 service, which answers in the user's language. So number, date and choice inputs are
@@ -16,28 +17,33 @@ from typing import Any
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms import widgets as w
 
+from ...metadata.field_types import type_of
 from ...metadata.model import Field
 
-__all__ = ["WIDGETS", "unbound_field", "step_for", "SELECT_TYPES"]
+__all__ = ["WIDGETS", "unbound_field", "step_for", "SELECT_WIDGETS", "widget_of"]
 
-SELECT_TYPES = frozenset({"choice", "reference", "user", "department"})
+#: Widget kinds rendered as a ``<select>`` (options filled by ``forms.fill_options``).
+SELECT_WIDGETS = frozenset({"select", "reference_picker", "user_picker", "department_picker"})
 
 
-def _text(widget: w.Input) -> Callable[[Field], Any]:
+def widget_of(f: Field) -> str | None:
+    """The widget kind of ``f`` (None: never an input, e.g. computed)."""
+    return type_of(f).widget
+
+
+def _text(widget: w.Input, maxlength: int | None = None, **extra: str) -> Callable[[Field], Any]:
     def build(f: Field) -> Any:
-        attrs = {"maxlength": f.max_length} if f.max_length else {}
-        if f.type == "string" and not f.max_length:
-            attrs["maxlength"] = 255
-        if f.type == "email":
-            attrs["autocomplete"] = "email"
+        limit = f.max_length or maxlength
+        attrs: dict[str, Any] = {"maxlength": limit} if limit else {}
+        attrs.update(extra)
         return StringField(widget=widget, render_kw=attrs)
 
     return build
 
 
 def step_for(f: Field) -> str:
-    """The ``step`` of a number input: 1 for integers, 10^-scale for decimals and money."""
-    if f.type == "integer":
+    """The ``step`` of a number input: 1 for whole numbers, 10^-scale for decimals and money."""
+    if type_of(f).storage == "integer":
         return "1"
     scale = f.scale if f.scale is not None else 2
     return str(Decimal(1).scaleb(-scale)) if scale > 0 else "1"
@@ -46,7 +52,7 @@ def step_for(f: Field) -> str:
 def _number(f: Field) -> Any:
     attrs: dict[str, Any] = {
         "step": step_for(f),
-        "inputmode": "numeric" if f.type == "integer" else "decimal",
+        "inputmode": "numeric" if type_of(f).storage == "integer" else "decimal",
     }
     for key in ("min", "max"):
         bound = getattr(f, key)
@@ -86,29 +92,28 @@ def _textarea(f: Field) -> Any:
     return TextAreaField(render_kw=attrs)
 
 
-#: type → factory of an unbound WTForms field (``computed`` has none: never an input).
+#: widget kind → factory of an unbound WTForms field (computed fields have no widget).
 WIDGETS: dict[str, Callable[[Field], Any]] = {
-    "string": _text(w.TextInput()),
-    "email": _text(w.EmailInput()),
+    "input": _text(w.TextInput(), maxlength=255),
+    "email": _text(w.EmailInput(), autocomplete="email"),
     "url": _text(w.URLInput()),
     "phone": _text(w.TelInput()),
-    "text": _textarea,
-    "integer": _number,
-    "decimal": _number,
+    "textarea": _textarea,
+    "number": _number,
     "money": _number,
-    "boolean": lambda f: BooleanField(),
+    "checkbox": lambda f: BooleanField(),
     "date": _date,
     "datetime": _datetime,
-    "choice": _select,
-    "multi_choice": _multi,
+    "select": _select,
+    "multi_select": _multi,
     "tags": _tags,
-    "reference": _select,
-    "user": _select,
-    "department": _select,
+    "reference_picker": _select,
+    "user_picker": _select,
+    "department_picker": _select,
 }
 
 
 def unbound_field(f: Field) -> Any | None:
     """The unbound WTForms field for ``f``, or None for types that are never inputs."""
-    factory = WIDGETS.get(f.type)
+    factory = WIDGETS.get(widget_of(f) or "")
     return factory(f) if factory is not None else None

@@ -15,6 +15,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.routing import BuildError
 
 from ...errors import FieldErrors, NotFound, PermissionDenied, TransitionNotAllowed, VersionConflict
+from ...metadata.field_types import type_of
 from ...platform.database import read_connection, transaction
 from ...platform.messages import message
 from ...platform.runtime import utcnow
@@ -22,9 +23,10 @@ from ...platform.web import current_runtime
 from ...workflow_engine.approval_queries import ApprovalQueries
 from ...workflow_engine.diagram import entity_svg
 from ...workflow_engine.service import WorkflowService
-from ...workflow_engine.texts import ui_text, wf_text
+from ...workflow_engine.texts import wf_text
 from .api import ACTIONS, actor, parse_time, run_action
 from .panel import can_withdraw, form_fields
+from .texts import ui_text
 
 __all__ = [
     "diagram",
@@ -106,9 +108,9 @@ def _form_values(runtime: Any, entity: str, name: str) -> dict[str, Any]:
         f = model.fields.get(field_name)
         if f is None:
             continue
-        if f.type == "boolean":
+        if type_of(f).widget == "checkbox":
             values[field_name] = "true" if request.form.get(field_name) else "false"
-        elif f.type in ("multi_choice", "tags"):
+        elif type_of(f).list_valued:
             values[field_name] = request.form.getlist(field_name)
         elif field_name in request.form:
             values[field_name] = request.form.get(field_name)

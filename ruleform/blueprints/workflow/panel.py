@@ -24,6 +24,7 @@ from flask import render_template
 from markupsafe import Markup
 
 from ...errors import NotFound
+from ...metadata.field_types import type_of
 from ...metadata.model import Entity, Transition
 from ...platform.database import read_connection
 from ...platform.i18n import current_locale
@@ -33,11 +34,16 @@ from ...workflow_engine.service import WorkflowService
 
 __all__ = ["transition_panel", "form_fields", "FieldInput", "can_withdraw"]
 
+#: widget kind (``FieldType.widget``) → the input of ``workflow/_panel.html`` (else text)
 _INPUTS = {
+    "select": "select",
+    "multi_select": "multiselect",
+    "checkbox": "checkbox",
+    "textarea": "textarea",
+    "user_picker": "select",
     "date": "date",
     "datetime": "datetime-local",
-    "integer": "number",
-    "decimal": "number",
+    "number": "number",
     "money": "number",
     "email": "email",
     "url": "url",
@@ -97,7 +103,8 @@ def _record_id(record: Any) -> Any:
 
 
 def _needs_people(entity: Entity, t: Transition) -> bool:
-    return any(entity.fields[f].type == "user" for f in t.require if f in entity.fields)
+    return any(type_of(entity.fields[f]).widget == "user_picker"
+               for f in t.require if f in entity.fields)  # fmt: skip
 
 
 def can_withdraw(info: Mapping[str, Any] | None, user_id: int | None) -> bool:
@@ -133,18 +140,12 @@ def form_fields(
         if f is None:
             continue
         value = (given or {}).get(name, record.get(name))
-        widget, choices = "text", []
-        if f.type in ("choice", "multi_choice"):
-            widget = "select" if f.type == "choice" else "multiselect"
+        ftype = type_of(f)
+        widget, choices = _INPUTS.get(ftype.widget or "", "text"), []
+        if ftype.widget in ("select", "multi_select"):
             choices = [(c.value, c.label.get(locale, c.value)) for c in f.choices]
-        elif f.type == "boolean":
-            widget = "checkbox"
-        elif f.type == "text":
-            widget = "textarea"
-        elif f.type == "user":
-            widget, choices = "select", [(str(i), text) for i, text in people]
-        elif f.type in _INPUTS:
-            widget = _INPUTS[f.type]
+        elif ftype.widget == "user_picker":
+            choices = [(str(i), text) for i, text in people]
         result.append(
             FieldInput(
                 name=name,
@@ -153,7 +154,7 @@ def form_fields(
                 widget=widget,
                 choices=choices,
                 value=_shown(value, timezone),
-                step="any" if f.type in ("decimal", "money") else None,
+                step="any" if widget == "number" and ftype.storage == "decimal" else None,
             )
         )
     return result

@@ -25,14 +25,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, redirect, request
+from flask import Blueprint, Flask, redirect, request
 
+from ...platform.http_errors import error_response
 from ...platform.navigation import NavLink, add_link
 from ...platform.web import current_actor
-from ...workflow_engine.texts import ui_text
+from ..pages.chrome import login_url
 from . import api as web_api
 from . import pages as web_pages
 from .panel import transition_panel
+from .texts import ui_text
 
 __all__ = ["init_app", "bp"]
 
@@ -87,21 +89,8 @@ def _guard() -> Any:
     if request.endpoint == "workflow.static" or current_actor() is not None:
         return None
     if request.path.startswith("/api/"):
-        from ...platform.http_errors import error_response
-
         return error_response(401, headers={"WWW-Authenticate": 'Bearer realm="ruleform"'})
-    target = _login_url()
-    if target is not None:
-        return redirect(target)
-    abort(401)
-
-
-def _login_url() -> str | None:
-    try:
-        from ..pages.chrome import login_url
-    except ImportError:  # pragma: no cover - pages not installed
-        return None
-    return login_url(request.full_path.rstrip("?"))
+    return redirect(login_url(request.full_path.rstrip("?")) or "/login")
 
 
 bp.register_error_handler(web_api.ApiError, web_api.api_error)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from .compiled import CompiledCondition, CompiledExpression, compile_condition, compile_expression
 from .context import EvalContext, SqlContext, UserContext
-from .literals import parse_duration
+from .durations import parse_duration
 from .parser import KEYWORDS, MAX_DEPTH, RESERVED_WORDS
 from .scope import EntityInfo, FieldInfo, Scope
 from .timemath import DefaultCalendar

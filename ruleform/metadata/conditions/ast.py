@@ -127,6 +127,9 @@ class HasRole(Node):
     role_pos: int
 
 
+# --- the nodes of the built-in functions (their hooks are in functions/) ------------------
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Today(Node):
     """``today()``: the date in the rulebook's time zone."""
@@ -221,8 +224,9 @@ class TextMatch(Node):
     right: Node
 
 
-PREDICATES = (HasRole, Changed, Not, BoolOp, Compare, InList, IsEmpty, TextMatch)
-"""Nodes that are true or false by construction (never null)."""
+PREDICATES = (HasRole, Not, BoolOp, Compare, InList, IsEmpty, TextMatch)
+"""Nodes that are true or false by construction (never null); a function says so itself
+(``ConditionFunction.predicate``, e.g. ``changed()``)."""
 
 
 def children(node: Node) -> list[Node]:

@@ -11,10 +11,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from ...errors import ConditionError
 from . import ast as a
 from .context import EvalContext, SqlContext
+from .functions.changed import CHANGED_MESSAGE
 from .parser import parse
 from .scope import Scope
 from .to_python import Evaluator
-from .to_sql import CHANGED_MESSAGE, SqlBuilder, bind
+from .to_sql import SqlBuilder, bind
 from .typecheck import CheckResult, check, describe_type
 
 __all__ = ["CompiledCondition", "CompiledExpression", "compile_condition", "compile_expression"]

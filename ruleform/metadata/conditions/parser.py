@@ -19,7 +19,8 @@ from decimal import Decimal
 
 from ...errors import ConditionError
 from . import ast as a
-from .literals import parse_date_text, parse_datetime_text
+from .functions import FUNCTIONS
+from .scope import suggest
 from .tokens import Token, tokenize
 
 __all__ = [
@@ -40,8 +41,6 @@ RESERVED_WORDS = frozenset(
 )
 """Words that can never name a field in a condition."""
 
-FUNCTIONS = ("today", "now", "date", "datetime", "changed", "count")
-
 UNITS = {
     "minute": "minutes",
     "minutes": "minutes",
@@ -58,7 +57,8 @@ _WORKING_UNITS = {"day": "working_days", "days": "working_days"} | {
 }
 
 KEYWORDS = RESERVED_WORDS | set(FUNCTIONS) | set(UNITS) | {"role", "working"}
-"""Every word with a meaning in the language (the loader may refuse them as identifiers)."""
+"""Every word with a meaning in the language (the loader may refuse them as identifiers);
+the function names are those of the registry (``functions/``) when this module loads."""
 
 _COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 
@@ -375,8 +375,6 @@ class _Parser:
         attr = self.tok
         known = ("id", "department", "departments")
         if attr.word not in known:
-            from .scope import suggest
-
             raise ConditionError(
                 f"current_user has no '{attr.text}'{suggest(attr.text, known)}",
                 attr.pos,
@@ -389,26 +387,26 @@ class _Parser:
         tok = self.advance()
         name = tok.word
         open_tok = self.advance()
-        if name not in FUNCTIONS:
-            from .scope import suggest
-
+        function = FUNCTIONS.get(name)
+        if function is None:
             raise ConditionError(
                 f"unknown function '{tok.text}'{suggest(name, FUNCTIONS)}",
                 tok.pos,
                 "functions: " + ", ".join(f"{f}()" for f in FUNCTIONS),
             )
         with self.nested(open_tok.pos):
-            node = getattr(self, f"_call_{name}")(tok)
+            node = function.parse(self, tok)
         self.expect_op(")", f"to close {name}(")
         return node
 
-    def _call_today(self, tok: Token) -> a.Node:
-        return a.Today(pos=tok.pos)
+    # --- for the functions' parse hooks (functions/base.py: ArgParser) -------------------
 
-    def _call_now(self, tok: Token) -> a.Node:
-        return a.Now(pos=tok.pos)
+    def at_name(self) -> bool:
+        """Whether the current token is a word that may name a field or an entity."""
+        return self.tok.kind == "word" and self.tok.word not in RESERVED_WORDS
 
-    def _string_arg(self, name: str, example: str) -> Token:
+    def string_arg(self, name: str, example: str) -> Token:
+        """The quoted text argument of ``name(...)``, or an error with an example."""
         arg = self.tok
         if arg.kind != "string":
             raise ConditionError(
@@ -417,37 +415,3 @@ class _Parser:
                 f"write {name}('{example}')",
             )
         return self.advance()
-
-    def _call_date(self, tok: Token) -> a.Node:
-        arg = self._string_arg("date", "2026-01-01")
-        return a.DateLiteral(pos=tok.pos, value=parse_date_text(arg.text, arg.pos))
-
-    def _call_datetime(self, tok: Token) -> a.Node:
-        arg = self._string_arg("datetime", "2026-01-01T09:00:00+08:00")
-        return a.DateTimeLiteral(pos=tok.pos, value=parse_datetime_text(arg.text, arg.pos))
-
-    def _call_changed(self, tok: Token) -> a.Node:
-        arg = self.tok
-        if arg.kind != "word" or arg.word in RESERVED_WORDS or self.peek().text == ".":
-            raise ConditionError(
-                "changed() takes the name of a field of this record",
-                arg.pos,
-                "write changed(amount)",
-            )
-        self.advance()
-        return a.Changed(pos=tok.pos, field=arg.text, field_pos=arg.pos)
-
-    def _call_count(self, tok: Token) -> a.Node:
-        arg = self.tok
-        if arg.kind != "word" or arg.word in RESERVED_WORDS:
-            raise ConditionError(
-                f"count() takes the name of a related entity, found {arg.describe()}",
-                arg.pos,
-                "write count(activity) or count(activity where kind = 'call')",
-            )
-        self.advance()
-        where = None
-        if self.at_word("where"):
-            self.advance()
-            where = self.or_expr()
-        return a.Count(pos=tok.pos, entity=arg.text, entity_pos=arg.pos, where=where)

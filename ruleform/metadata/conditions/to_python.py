@@ -19,7 +19,9 @@ from ...errors import ConditionError
 from ..model import Duration
 from . import ast as a
 from .context import EvalContext
+from .functions import function_for
 from .timemath import DefaultCalendar, add_duration, as_utc, start_of_day, zone
+from .values import is_empty_value, normalize
 
 __all__ = ["Evaluator", "compare_values", "is_empty_value", "normalize"]
 
@@ -35,24 +37,6 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 _DECIMALS = decimal.Context(prec=60)
-
-
-def normalize(value: Any) -> Any:
-    """A record value as conditions see it: floats -> Decimal, datetimes -> aware UTC, lists."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, datetime):
-        return as_utc(value)
-    if isinstance(value, tuple | set | frozenset):
-        return list(value)
-    return value
-
-
-def is_empty_value(value: Any) -> bool:
-    """Null, '' or an empty list."""
-    if value is None or value == "":
-        return True
-    return isinstance(value, list | tuple | set | frozenset) and not value
 
 
 def compare_values(op: str, left: Any, right: Any, tz: Any) -> bool:
@@ -85,27 +69,27 @@ class Evaluator:
         handler = _TRUTH.get(type(node))
         if handler is not None:
             return handler(self, node, record)
+        function = function_for(node)
+        if function is not None and function.predicate:
+            return function.python(self, node, record)
         return self.value(node, record) is True
 
     def value(self, node: a.Node, record: Record) -> Any:
         """The value of ``node`` for ``record`` (a predicate gives True/False)."""
         if type(node) in _TRUTH:
             return self.truth(node, record)
-        return _VALUE[type(node)](self, node, record)
+        handler = _VALUE.get(type(node))
+        if handler is not None:
+            return handler(self, node, record)
+        function = function_for(node)
+        if function is None:
+            raise ConditionError(f"{type(node).__name__} cannot be evaluated", node.pos)
+        return function.python(self, node, record)
 
     # --- values ----------------------------------------------------------------------------------
 
     def _literal(self, node: a.Literal, record: Record) -> Any:
         return node.value
-
-    def _date_literal(self, node: a.DateLiteral, record: Record) -> Any:
-        return node.value
-
-    def _datetime_literal(self, node: a.DateTimeLiteral, record: Record) -> Any:
-        value = node.value
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=self.tz)
-        return as_utc(value)
 
     def _duration(self, node: a.DurationLiteral, record: Record) -> Any:
         words = node.unit.replace("_", " ")
@@ -134,23 +118,6 @@ class Evaluator:
         if node.attr == "departments":
             return frozenset() if user is None else frozenset(user.departments)
         return None if user is None else getattr(user, node.attr)
-
-    def _today(self, node: a.Node, record: Record) -> Any:
-        return self.now.astimezone(self.tz).date()
-
-    def _now(self, node: a.Node, record: Record) -> Any:
-        return self.now
-
-    def _count(self, node: a.Count, record: Record) -> Any:
-        record_id = record.get("id")
-        if record_id is None:
-            return 0
-        if self.ctx.related is None:
-            raise ConditionError(f"count({node.entity}) needs EvalContext.related", node.pos)
-        rows = self.ctx.related(node.entity, node.fk, record_id)
-        if node.where is None:
-            return sum(1 for _ in rows)
-        return sum(1 for row in rows if self.truth(node.where, row))
 
     def _negate(self, node: a.Negate, record: Record) -> Any:
         value = self.value(node.operand, record)
@@ -226,12 +193,6 @@ class Evaluator:
         user = self.ctx.user
         return user is not None and node.role in user.roles
 
-    def _changed(self, node: a.Changed, record: Record) -> bool:
-        new = normalize(record.get(node.field))
-        if self.ctx.previous is None:
-            return not is_empty_value(new)
-        return new != normalize(self.ctx.previous.get(node.field))
-
 
 _TRUTH: dict[type, Callable[[Evaluator, Any, Record], bool]] = {
     a.BoolOp: Evaluator._bool_op,
@@ -241,21 +202,15 @@ _TRUTH: dict[type, Callable[[Evaluator, Any, Record], bool]] = {
     a.IsEmpty: Evaluator._is_empty,
     a.TextMatch: Evaluator._text_match,
     a.HasRole: Evaluator._has_role,
-    a.Changed: Evaluator._changed,
 }
 
 _VALUE: dict[type, Callable[[Evaluator, Any, Record], Any]] = {
     a.Literal: Evaluator._literal,
-    a.DateLiteral: Evaluator._date_literal,
-    a.DateTimeLiteral: Evaluator._datetime_literal,
     a.DurationLiteral: Evaluator._duration,
     a.ListLiteral: Evaluator._list,
     a.Field: Evaluator._field,
     a.Traverse: Evaluator._traverse,
     a.CurrentUser: Evaluator._current_user,
-    a.Today: Evaluator._today,
-    a.Now: Evaluator._now,
-    a.Count: Evaluator._count,
     a.Negate: Evaluator._negate,
     a.Arith: Evaluator._arith,
 }

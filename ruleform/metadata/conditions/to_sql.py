@@ -12,10 +12,9 @@ The result is TRUE exactly for the rows where the Python evaluator says true:
 - ``field ± duration`` compared with such a value is rewritten (``purchased_at + 3 days
   <= today()`` becomes ``purchased_at <= today() - 3 days``); a date column compared with
   an instant becomes a date comparison, so no dialect date arithmetic is needed.
-- ``count(…) > 0`` (``>= 1``, ``!= 0``) becomes ``EXISTS (…)`` and ``count(…) = 0``
-  (``< 1``, ``<= 0``) ``NOT EXISTS (…)``: the database stops at the first related row, and
-  PostgreSQL can run an EXISTS under OR as one hashed subplan instead of one count per
-  row (a row scope like "own, or granted by an access request" at a million rows).
+- The functions (``count(…)``, ``changed(…)``, …) bring their own SQL (``functions/``);
+  a function may also compile a comparison it is part of (``count(…) > 0`` becomes
+  ``EXISTS (…)``).
 - Texts order by code point on both databases; text and list matching use the
   dialect-specific constructs of ``sqlfuncs.py``.
 """
@@ -35,6 +34,7 @@ from ..sqltypes import JSONList, UTCDateTime
 from . import ast as a
 from . import sqlfuncs as f
 from .context import SqlContext
+from .functions import function_for
 from .timemath import add_duration, floor_date, start_of_day, zone
 from .to_python import Evaluator
 
@@ -43,10 +43,6 @@ __all__ = ["SqlBuilder", "bind"]
 _FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _ORDERING = ("<", "<=", ">", ">=")
 _ID_TYPES = ("user", "department", "reference")
-#: ``count(…) op n`` that only asks whether a related row exists (True) or none does (False).
-_EXISTENCE = {(">", 0): True, (">=", 1): True, ("!=", 0): True,
-              ("=", 0): False, ("<", 1): False, ("<=", 0): False}  # fmt: skip
-CHANGED_MESSAGE = "changed() cannot run in the database"
 
 
 def bind(value: Any, type_: str) -> ColumnElement[Any]:
@@ -85,6 +81,9 @@ class SqlBuilder:
         """TRUE exactly for the rows where ``node`` holds (FALSE or NULL elsewhere)."""
         if node.const:
             return sa.true() if self.evaluator.truth(node, {}) else sa.false()
+        function = function_for(node)
+        if function is not None and function.predicate:
+            return function.sql(self, node)
         method = getattr(self, f"_pos_{type(node).__name__}", None)
         if method is not None:
             return method(node)
@@ -101,14 +100,10 @@ class SqlBuilder:
             return sa.or_(*parts) if node.op == "and" else sa.and_(*parts)
         if isinstance(node, a.IsEmpty):
             return self.positive(replace(node, negated=not node.negated))
-        if isinstance(node, a.Changed):
-            raise ConditionError(CHANGED_MESSAGE, node.pos, _CHANGED_HINT)
         if isinstance(node, a.Compare):
-            left, op, right = _oriented(node)
-            exists = self._existence(left, op, right)
-            if exists is not None:  # a count is never null: the opposite test is exact
-                assert isinstance(left, a.Count)
-                return sa.not_(self._exists(left)) if exists else self._exists(left)
+            special = self._function_compare(node, positive=False)
+            if special is not None:
+                return special
         return sa.not_(sa.func.coalesce(self.positive(node), sa.false()))
 
     # --- values ---------------------------------------------------------------------------------
@@ -117,16 +112,23 @@ class SqlBuilder:
         """The value of a node that does not depend on the row, computed in Python."""
         return self.evaluator.value(node, {})
 
+    def bound(self, node: a.Node) -> ColumnElement[Any]:
+        """A constant node's value, computed in Python, as a bound parameter."""
+        return bind(self.const(node), node.type)
+
     def operand(self, node: a.Node) -> ColumnElement[Any]:
         """A node as SQL: bound when constant, an expression otherwise."""
         if node.const:
-            return bind(self.const(node), node.type)
+            return self.bound(node)
         return self.value(node)
 
     def value(self, node: a.Node) -> ColumnElement[Any]:
         """SQL for a node that depends on the row."""
-        if isinstance(node, a.PREDICATES):
+        function = function_for(node)
+        if isinstance(node, a.PREDICATES) or (function is not None and function.predicate):
             return sa.case((self.positive(node), sa.true()), else_=sa.false())
+        if function is not None:
+            return function.sql(self, node)
         method = getattr(self, f"_val_{type(node).__name__}", None)
         if method is None:  # pragma: no cover - every row-dependent node has a method
             raise ConditionError(f"{type(node).__name__} cannot run in the database", node.pos)
@@ -139,6 +141,10 @@ class SqlBuilder:
             raise ConditionError(
                 f"the table {getattr(table, 'name', table)} has no column '{name}'", pos
             ) from None
+
+    def nested(self, table: Any) -> SqlBuilder:
+        """A builder for another entity's table (a count's where-clause), same context."""
+        return SqlBuilder(self.ctx, table, self.evaluator)
 
     def other_table(self, entity: str, pos: int) -> Any:
         try:
@@ -153,45 +159,22 @@ class SqlBuilder:
         target = self.other_table(node.target, node.pos)
         ref = self.column(self.table, node.ref, node.pos)
         wanted = self.column(target, node.name, node.name_pos)
-        query = sa.select(wanted).where(target.c.id == ref, *self._readable(node.target, target))
+        query = sa.select(wanted).where(target.c.id == ref, *self.readable(node.target, target))
         return query.correlate(self.table).scalar_subquery()
 
-    def _readable(self, entity: str, table: Any) -> list[ColumnElement[bool]]:
+    def readable(self, entity: str, table: Any) -> list[ColumnElement[bool]]:
         """The row rules of the asking user on another entity's rows (none for the system)."""
         if self.ctx.row_filter is None:
             return []
         return [self.ctx.row_filter(entity, table)]
 
-    def _val_Count(self, node: a.Count) -> ColumnElement[Any]:
-        related, conditions = self._related_rows(node)
-        query = sa.select(sa.func.count()).select_from(related).where(*conditions)
-        return query.correlate(self.table).scalar_subquery()
-
-    def _exists(self, node: a.Count) -> ColumnElement[bool]:
-        """``EXISTS`` a related row that ``count(…)`` would count."""
-        related, conditions = self._related_rows(node)
-        return sa.exists().select_from(related).where(*conditions).correlate(self.table)
-
-    def _related_rows(self, node: a.Count) -> tuple[Any, list[ColumnElement[bool]]]:
-        """The related table of ``count(…)`` and the conditions of the rows it counts:
-        pointing here, matching its ``where``, readable by the asking user."""
-        related = self.other_table(node.entity, node.entity_pos)
-        conditions = [self.column(related, node.fk, node.entity_pos) == self.table.c.id]
-        if node.where is not None:
-            inner = SqlBuilder(self.ctx, related, self.evaluator)
-            conditions.append(inner.positive(node.where))
-        conditions += self._readable(node.entity, related)
-        return related, conditions
-
-    def _existence(self, left: a.Node, op: str, right: a.Node) -> bool | None:
-        """True for ``count(…) > 0`` and its equivalents, False for ``count(…) = 0`` and
-        its equivalents, None for any other comparison."""
-        if not isinstance(left, a.Count) or not right.const:
+    def _function_compare(self, node: a.Compare, positive: bool) -> ColumnElement[bool] | None:
+        """A comparison a function compiles itself (``count(…) > 0`` as EXISTS), or None."""
+        left, op, right = _oriented(node)
+        function = function_for(left)
+        if function is None or function.sql_compare is None:
             return None
-        value = self.const(right)
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            return None
-        return _EXISTENCE.get((op, value))
+        return function.sql_compare(self, left, op, right, positive)
 
     def _val_Negate(self, node: a.Negate) -> ColumnElement[Any]:
         return -self.operand(node.operand)
@@ -213,9 +196,6 @@ class SqlBuilder:
         zero = sa.literal(0, sa.BigInteger())
         return left / sa.func.nullif(right, zero, type_=right.type)
 
-    def _val_Changed(self, node: a.Changed) -> ColumnElement[Any]:
-        raise ConditionError(CHANGED_MESSAGE, node.pos, _CHANGED_HINT)
-
     # --- predicates ------------------------------------------------------------------------------
 
     def _pos_BoolOp(self, node: a.BoolOp) -> ColumnElement[bool]:
@@ -225,15 +205,11 @@ class SqlBuilder:
     def _pos_Not(self, node: a.Not) -> ColumnElement[bool]:
         return self.negative(node.operand)
 
-    def _pos_Changed(self, node: a.Changed) -> ColumnElement[bool]:
-        raise ConditionError(CHANGED_MESSAGE, node.pos, _CHANGED_HINT)
-
     def _pos_Compare(self, node: a.Compare) -> ColumnElement[bool]:
+        special = self._function_compare(node, positive=True)
+        if special is not None:
+            return special
         left, op, right = _oriented(node)
-        exists = self._existence(left, op, right)
-        if exists is not None:
-            assert isinstance(left, a.Count)
-            return self._exists(left) if exists else sa.not_(self._exists(left))
         if not right.const:
             return _apply(op, self.value(left), self.value(right), left.type)
         value = self.const(right)
@@ -381,5 +357,3 @@ def _apply(op: str, left: ColumnElement[Any], right: ColumnElement[Any], type_: 
         return left > right
     return left >= right
 
-
-_CHANGED_HINT = "use it in rules checked on save (transitions, validations), not in views or scopes"

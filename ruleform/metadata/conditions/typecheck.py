@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from ...errors import ConditionError
 from . import ast as a
+from .functions import function_for
 from .literals import parse_date_text, parse_datetime_text
 from .scope import FieldInfo, Scope, known_list, suggest
 from .timemath import MAX_DURATION_DAYS, UNIT_DAYS
@@ -79,6 +80,9 @@ class _Checker:
     # --- plumbing ------------------------------------------------------------------------
 
     def visit(self, node: a.Node) -> a.Node:
+        function = function_for(node)
+        if function is not None:
+            return function.type_of(self, node)
         method: Callable[[a.Node], a.Node] = getattr(self, f"_{type(node).__name__}")
         return method(node)
 
@@ -113,22 +117,10 @@ class _Checker:
             type_ = "null"
         return replace(node, type=type_, const=True)
 
-    def _DateLiteral(self, node: a.Node) -> a.Node:
-        return replace(node, type="date", const=True)
-
-    def _DateTimeLiteral(self, node: a.Node) -> a.Node:
-        return replace(node, type="datetime", const=True)
-
     def _DurationLiteral(self, node: a.DurationLiteral) -> a.Node:
         if abs(node.amount) * UNIT_DAYS[node.unit] > MAX_DURATION_DAYS:
             raise ConditionError("this duration is too long (more than 100 years)", node.pos)
         return replace(node, type="duration", const=True)
-
-    def _Today(self, node: a.Node) -> a.Node:
-        return replace(node, type="date", const=True)
-
-    def _Now(self, node: a.Node) -> a.Node:
-        return replace(node, type="datetime", const=True)
 
     def _CurrentUser(self, node: a.CurrentUser) -> a.Node:
         self.result.uses_current_user = True
@@ -206,52 +198,6 @@ class _Checker:
                 f"roles: {known_list(self.scope.roles)}",
             )
         return replace(node, type="boolean", const=True)
-
-    def _Changed(self, node: a.Changed) -> a.Node:
-        if self.count_depth:
-            raise ConditionError("changed() cannot be used inside count(...)", node.pos)
-        info = self.scope.info
-        if node.field not in info.fields:
-            raise ConditionError(
-                f"unknown field '{node.field}'{suggest(node.field, info.fields)}",
-                node.field_pos,
-                f"fields of {info.name}: {known_list(info.fields)}",
-            )
-        self.result.fields_used.add(node.field)
-        self.result.uses_changed = True
-        return replace(node, type="boolean")
-
-    def _Count(self, node: a.Count) -> a.Node:
-        info = self.scope.info
-        fk = info.related.get(node.entity)
-        if fk is None:
-            hint = f"related to {info.name}: {known_list(info.related)}"
-            if node.entity in self.scope.entities:
-                raise ConditionError(
-                    f"'{node.entity}' has no reference field pointing at '{info.name}'",
-                    node.entity_pos,
-                    hint,
-                )
-            raise ConditionError(
-                f"unknown related entity '{node.entity}'{suggest(node.entity, info.related)}",
-                node.entity_pos,
-                hint,
-            )
-        if not self.count_depth:
-            self.result.fields_used.add("id")
-        self.result.related_entities.add(node.entity)
-        where = None
-        if node.where is not None:
-            outer = self.scope
-            self.scope = outer.for_entity(node.entity)
-            self.count_depth += 1
-            try:
-                where = self.visit(node.where)
-                self.require(where, "boolean", "the condition after 'where'")
-            finally:
-                self.scope = outer
-                self.count_depth -= 1
-        return replace(node, where=where, fk=fk, type="number")
 
     def _Not(self, node: a.Not) -> a.Node:
         operand = self.visit(node.operand)

@@ -2,26 +2,14 @@
 
 - ``passwords``, ``users``, ``tokens``, ``throttle``, ``login``, ``identity``: no Flask;
   they take a connection (or an engine) and plain values. The storage package imports
-  ``throttle`` to register the ``login_attempts`` table, so this file imports nothing
-  eagerly.
+  ``throttle`` to register the ``login_attempts`` table, so this file imports nothing.
 - ``request_auth``: the ``before_request`` that sets ``g.rf_actor`` from the session
   cookie (pages) or ``Authorization: Bearer`` (``/api``), then checks CSRF.
 - ``views`` (``/login``, ``/logout``, ``/account/password``), ``admin`` and
   ``admin_departments`` (``/admin/users``, ``/admin/departments``), ``api``
   (``/api/v1/tokens``), ``commands`` (``ruleform users …``, ``ruleform tokens …``).
 
-See docs/accounts.md.
+``setup.init_app`` installs it all in an app (the wiring list names it). See
+docs/accounts.md.
 """
 
-from __future__ import annotations
-
-from typing import Any
-
-__all__ = ["init_app"]
-
-
-def init_app(app: Any) -> None:
-    """Install authentication in ``app`` (called by the app factory)."""
-    from .setup import init_app as install
-
-    install(app)

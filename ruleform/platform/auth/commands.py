@@ -18,9 +18,11 @@ import click
 from sqlalchemy.engine import Connection, Engine
 
 from ...errors import FieldErrors
+from ..bootstrap import ensure_system_tables
 from ..cli_support import DatabaseOptions, database_options
 from ..messages import SUPPORTED_LOCALES, message
 from ..runtime import utcnow
+from ..storage import active_version
 from .passwords import MIN_PASSWORD_LENGTH, password_problems
 from .tokens import create_token, list_tokens, revoke_token
 from .users import (
@@ -50,8 +52,6 @@ def _say(code: str, **params: Any) -> str:
 
 @contextmanager
 def _database(db: DatabaseOptions) -> Iterator[Engine]:
-    from ..bootstrap import ensure_system_tables
-
     engine = db.engine()
     try:
         ensure_system_tables(engine)
@@ -88,8 +88,6 @@ def _check_password(password: str, username: str) -> str:
 
 def _known_roles(conn: Connection) -> list[str] | None:
     """Roles of the active rulebook version (None before the first version is stored)."""
-    from ..storage import active_version
-
     version = active_version(conn)
     roles = (version.source or {}).get("roles") if version is not None else None
     return sorted(roles) if isinstance(roles, dict) else None

@@ -27,6 +27,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from ..actors import Actor
 from ..database import read_connection
+from ..http_errors import error_response
 from ..runtime import utcnow
 from ..web import current_runtime
 from .identity import admin_roles, load_token_actor, load_user_actor
@@ -167,7 +168,5 @@ def authenticate() -> Any:
         _authenticate_session()
     _check_csrf()
     if is_api_request() and g.get("rf_actor") is None and not _is_public():
-        from ..http_errors import error_response
-
         return error_response(401, headers={"WWW-Authenticate": 'Bearer realm="ruleform"'})
     return None

@@ -8,16 +8,22 @@ from flask import Flask, redirect, request, url_for
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError
 
+from ..http_errors import error_response
 from ..navigation import NavLink, add_link
 from ..web import current_actor
+from . import (
+    admin,
+    admin_departments,  # noqa: F401  its routes join the admin blueprint on import
+    api,
+    views,
+)
+from .forms import say
 from .request_auth import authenticate, csrf, is_api_request, load_session_user
 
 __all__ = ["init_app"]
 
 
 def _unauthorized() -> Any:
-    from ..http_errors import error_response
-
     if is_api_request():
         return error_response(401, headers={"WWW-Authenticate": 'Bearer realm="ruleform"'})
     here = request.full_path if request.query_string else request.path
@@ -25,17 +31,12 @@ def _unauthorized() -> Any:
 
 
 def _csrf_failed(exc: CSRFError) -> Any:
-    from ..http_errors import error_response
-    from .forms import say
-
     return error_response(400, say("csrf_failed"), code="csrf_failed")
 
 
 def init_app(app: Flask) -> None:
     """Sessions (Flask-Login, strong protection), bearer tokens for ``/api``, CSRF, and
     the ``auth``, ``accounts_admin`` and ``auth_api`` blueprints."""
-    from . import admin, admin_departments, api, views  # noqa: F401  (routes register on import)
-
     manager = LoginManager()
     manager.session_protection = "strong"
     manager.login_view = "auth.login"

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from ...errors import FieldErrors
 from ..actors import department_subtree
 from ..messages import SUPPORTED_LOCALES
+from ..storage import add_system_tables
 from .passwords import hash_password
 
 __all__ = [
@@ -42,8 +43,6 @@ _DEPARTMENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
 def _table(name: str) -> sa.Table:
-    from ..storage import add_system_tables
-
     if name not in _md.tables:
         add_system_tables(_md)
     return _md.tables[name]

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...metadata.field_types import FIELD_TYPES, FieldType, value_type_of
 from ...metadata.model import Entity
 from .queries import ListQuery
 from .scoped import compile_scope
@@ -28,9 +29,7 @@ __all__ = ["AggregateQuery", "run_aggregate", "FUNCTIONS", "MAX_GROUPS"]
 FUNCTIONS = ("count", "sum", "avg", "min", "max")
 MAX_GROUPS = 1000
 MAX_GROUP_BY = 2
-_NUMERIC = ("integer", "decimal", "money")
-_ORDERED = (*_NUMERIC, "date", "datetime")
-_GROUPABLE = ("choice", "boolean", "user", "department")
+_ORDERED = frozenset({"number", "date", "datetime"})  # condition types min / max apply to
 _SYSTEM_GROUPS = {"status": "choice", "owner": "user", "department": "department",
                   "created_by": "user", "updated_by": "user"}  # fmt: skip
 
@@ -81,16 +80,17 @@ def _group(row: Any, keys: list[str], labels: list[tuple[str, str, str]]) -> dic
     return out
 
 
-def _kind(entity: Entity, name: str) -> str | None:
+def _kind(entity: Entity, name: str) -> FieldType | None:
     f = entity.fields.get(name)
     if f is not None:
-        return f.returns if f.type == "computed" else f.type
-    return _SYSTEM_GROUPS.get(name)
+        return value_type_of(f)
+    return FIELD_TYPES[_SYSTEM_GROUPS[name]] if name in _SYSTEM_GROUPS else None
 
 
 def _groupable(entity: Entity, name: str, scoped: Any, table: sa.Table) -> bool:
     f = entity.fields.get(name)
-    ok = (name in scoped.readable and name in table.c and _kind(entity, name) in _GROUPABLE
+    kind = _kind(entity, name)
+    ok = (name in scoped.readable and name in table.c and kind is not None and kind.groupable
           and not (f is not None and f.sensitive))  # fmt: skip
     if not ok:
         scoped.fail("group_by", "invalid_group", field=name[:64])
@@ -100,9 +100,14 @@ def _groupable(entity: Entity, name: str, scoped: Any, table: sa.Table) -> bool:
 def _measurable(entity: Entity, func: str, name: str, scoped: Any, table: sa.Table) -> bool:
     f = entity.fields.get(name)
     kind = _kind(entity, name) if f is not None else None
-    wanted = _NUMERIC if func in ("sum", "avg") else _ORDERED
+    if kind is None:
+        fits = False
+    elif func in ("sum", "avg"):
+        fits = kind.numeric
+    else:
+        fits = kind.condition_type in _ORDERED
     ok = (func in FUNCTIONS and func != "count" and f is not None and not f.sensitive
-          and name in scoped.readable and name in table.c and kind in wanted)  # fmt: skip
+          and name in scoped.readable and name in table.c and fits)  # fmt: skip
     if not ok:
         scoped.fail(func if func in FUNCTIONS else "aggregate", "invalid_aggregate",
                     field=name[:64], function=func[:16])  # fmt: skip

@@ -21,34 +21,28 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...errors import FieldErrors
-from ...metadata.conditions import sqlfuncs
-from ...metadata.conditions.to_sql import bind
-from ...metadata.field_types import ValueError_, parse_value
-from ...metadata.model import Entity, Field, SortKey
+from ...metadata.field_types import ValueError_, type_of
+from ...metadata.model import Entity, SortKey
 from ..messages import message
+from .filters import (
+    OPERATORS,
+    SYSTEM_TYPES,
+    Filter,
+    field_for,
+    filter_clause,
+    parse_filter_value,
+    search_clause,
+)
 from .scoped import compile_scope
 from .values import to_json
 
 __all__ = ["Filter", "ListQuery", "ListPage", "OPERATORS", "run_list", "count_records",
            "MAX_PAGE_SIZE", "filter_clause", "search_clause", "capped_count"]
 
-OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "contains", "starts", "empty", "not_empty")
 MAX_PAGE_SIZE = 200
-MAX_FILTERS = 20
-MAX_IN_VALUES = 100
 _MAX_PAGES = 256
 _PAGES: dict[tuple, tuple[tuple[Any, ...], Any]] = {}  # see _page_statement
 _PAGES_LOCK = threading.Lock()
-_SYSTEM_TYPES = {"id": "integer", "created_at": "datetime", "updated_at": "datetime",
-                 "owner": "user", "department": "department", "status": "choice",
-                 "created_by": "user", "updated_by": "user", "row_version": "integer"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Filter:
-    field: str
-    op: str
-    value: Any = None
 
 
 @dataclass
@@ -173,105 +167,6 @@ def _columns(entity: Entity, view: Any, query: ListQuery, readable: frozenset[st
     return names
 
 
-def _field_for(entity: Entity, name: str) -> Field | None:
-    if name in entity.fields:
-        return entity.fields[name]
-    if name in _SYSTEM_TYPES:
-        choices = ()
-        if name == "status" and entity.statuses is not None:
-            from ...metadata.model import Choice, Text
-
-            choices = tuple(Choice(s, Text()) for s in entity.statuses.states)
-        return Field(name=name, type=_SYSTEM_TYPES[name], label=None, choices=choices)  # type: ignore[arg-type]
-    return None
-
-
-def filter_clause(rt: Any, entity: Entity, table: sa.Table, flt: Filter,
-                   readable: frozenset[str], locale: str,
-                   errors: dict[str, list[str]]) -> Any:  # fmt: skip
-    f = _field_for(entity, flt.field)
-    if f is None or flt.field not in readable or flt.field not in table.c or flt.op not in OPERATORS:
-        errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
-        return None
-    col = table.c[flt.field]
-    if flt.op in ("empty", "not_empty"):
-        if f.type in ("tags", "multi_choice"):
-            clause = sqlfuncs.list_empty(col)
-        elif f.type in ("string", "text", "email", "phone", "url", "choice"):
-            clause = sa.or_(col.is_(None), col == "")
-        else:
-            clause = col.is_(None)
-        return clause if flt.op == "empty" else sa.not_(clause)
-    list_valued = f.type in ("tags", "multi_choice")
-    if list_valued and flt.op != "contains":
-        errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
-        return None
-    raw_values = flt.value if isinstance(flt.value, list) else [flt.value]
-    if not raw_values or flt.op != "in" and len(raw_values) != 1 or len(raw_values) > MAX_IN_VALUES:
-        errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
-        return None
-    values = []
-    for raw in raw_values:
-        try:
-            value = raw if list_valued else _parse_filter_value(f, raw, rt.rulebook.timezone)
-        except ValueError_ as exc:
-            errors.setdefault(flt.field, []).append(message(exc.code, locale, **exc.params))
-            return None
-        if value is None:
-            errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
-            return None
-        values.append(value)
-    value = values[0]
-    if list_valued:
-        needle = str(value)
-        return sqlfuncs.list_contains(col, sa.literal(needle, sa.String()), bind([needle], "list"))
-    if flt.op in ("contains", "starts"):
-        if not isinstance(value, str):
-            errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
-            return None
-        pattern = sqlfuncs.like_pattern("contains" if flt.op == "contains" else "starts_with",
-                                        value, literal=True)  # fmt: skip
-        func = sqlfuncs.text_contains if flt.op == "contains" else sqlfuncs.text_starts
-        return func(col, sa.literal(value, sa.String()), pattern)
-    ops = {"eq": col.__eq__, "ne": col.__ne__, "lt": col.__lt__, "le": col.__le__,
-           "gt": col.__gt__, "ge": col.__ge__}  # fmt: skip
-    if flt.op == "in":
-        return col.in_(values)
-    return ops[flt.op](value)
-
-
-def _parse_filter_value(f: Field, raw: Any, tz: str) -> Any:
-    if f.type in ("user", "department", "reference", "integer") and f.name in _SYSTEM_TYPES:
-        try:
-            return int(raw)
-        except (TypeError, ValueError):
-            raise ValueError_("not_integer") from None
-    if f.type == "computed":
-        from ...metadata.field_types import FIELD_TYPES
-
-        return FIELD_TYPES[f.returns or "string"].parse(f, raw, tz)
-    if f.type in ("string", "text", "email", "phone", "url") and isinstance(raw, str):
-        return raw.strip()  # filters match what is stored; no format checks on partial input
-    value = parse_value(f, raw, tz)
-    if value is None:
-        raise ValueError_("required")
-    return value
-
-
-def search_clause(entity: Entity, table: sa.Table, view: Any, readable: frozenset[str],
-                   text: str, restrict: Any = None) -> Any:  # fmt: skip
-    """Rows where one searched field contains ``text``; ``restrict(name, clause)`` limits
-    each field's test to the rows where it is readable (see ``FieldReach.restrict``)."""
-    fields = [n for n in (view.search if view else ()) or (entity.title_field,)
-              if n in readable and n in table.c and not (n in entity.fields and entity.fields[n].sensitive)]  # fmt: skip
-    needle = text.strip()[:200].lower()
-    if not fields or not needle:
-        return sa.true()
-    pattern = sqlfuncs.like_pattern("contains", needle, literal=True)
-    tests = [(n, sa.func.lower(table.c[n]).like(pattern, escape=sqlfuncs.ESCAPE)) for n in fields]
-    return sa.or_(*(c if restrict is None else restrict(n, c) for n, c in tests))
-
-
 def _sort_keys(entity: Entity, view: Any, query: ListQuery, readable: frozenset[str],
                locale: str, errors: dict[str, list[str]]) -> list[SortKey]:  # fmt: skip
     asked = query.sort is not None
@@ -279,8 +174,8 @@ def _sort_keys(entity: Entity, view: Any, query: ListQuery, readable: frozenset[
     good = []
     for key in keys[:3]:
         f = entity.fields.get(key.field)
-        sortable = key.field in readable and (key.field in _SYSTEM_TYPES or (
-            f is not None and f.type not in ("tags", "multi_choice", "text") and not f.sensitive))  # fmt: skip
+        sortable = key.field in readable and (key.field in SYSTEM_TYPES or (
+            f is not None and type_of(f).sortable and not f.sensitive))  # fmt: skip
         if sortable:
             good.append(key)
         elif asked:  # a view's own order by a field hidden from the actor is left out
@@ -314,7 +209,7 @@ def _after_cursor(entity: Entity, column: Any, sort: list[SortKey], cursor: str,
         if not isinstance(values, list) or len(values) != len(sort) + 1:
             raise ValueError
         last_id = int(values[-1])
-        typed = [None if v is None else _parse_filter_value(_field_for(entity, k.field), v,
+        typed = [None if v is None else parse_filter_value(field_for(entity, k.field), v,
                                                             rt.rulebook.timezone)
                  for k, v in zip(sort, values, strict=False)]  # fmt: skip
     except (ValueError, TypeError, binascii.Error, ValueError_, UnicodeDecodeError):

@@ -20,6 +20,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..outbox import OutboxMessage, enqueue
+
 __all__ = ["Thresholds", "write_reads", "check_unusual", "AuditQuery", "query_audit"]
 
 VIAS = ("view", "reveal", "list", "export")
@@ -79,8 +81,6 @@ _TEXTS = {
 
 
 def _alert(service: Any, entity_name: str, kind: str, count: int, now: datetime) -> None:
-    from ..outbox import OutboxMessage, enqueue
-
     rt, actor = service.rt, service.actor
     entity = rt.rulebook.entities.get(entity_name)
     hour = now.strftime("%Y%m%d%H")

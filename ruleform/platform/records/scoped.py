@@ -38,6 +38,7 @@ from ..messages import message
 from ..policy_fields import FieldReach
 from ..policy_scopes import condition_fields
 from ..runtime import utcnow
+from .filters import MAX_FILTERS, filter_clause, search_clause
 
 __all__ = ["ScopedQuery", "compile_scope", "SENSITIVE_FILTER_OPS"]
 
@@ -84,8 +85,6 @@ def compile_scope(service: Any, entity: Entity, query: Any, action: str = "read"
     ``action`` other than read (``export``) must be granted too: the rows are those the
     actor may read *and* ``action``. Problems with filters are collected in ``errors``.
     """
-    from .queries import search_clause  # the filter grammar lives with lists
-
     rt, actor, policy = service.rt, service.actor, service.policy
     if action != "read" and not policy.can(actor, entity, action):
         raise PermissionDenied(action)
@@ -139,8 +138,6 @@ def _view(entity: Entity, query: Any, usable: dict[str, ListView]) -> ListView |
 
 
 def _filters(rt: Any, scoped: ScopedQuery, filters: Sequence[Any]) -> None:
-    from .queries import MAX_FILTERS, filter_clause
-
     if len(filters) > MAX_FILTERS:
         scoped.fail("filter", "too_many_filters", max=MAX_FILTERS)
     for flt in filters[:MAX_FILTERS]:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ...errors import FieldErrors, NotFound, PermissionDenied, VersionConflict
+from ...metadata.field_types import ValueError_, parse_value, type_of
 from ...metadata.model import Entity
 from ..actors import Actor
 from ..messages import message
@@ -53,11 +54,21 @@ def _is_actors_own(actor: Actor, name: str, f: Any, value: Any) -> bool:
     """Whether ``value`` is the actor's own user id or department (known to exist)."""
     if value is None or actor.user_id is None:
         return False
-    if name == "owner" or (f is not None and f.type == "user"):
+    kind = _link_kind(name, f)
+    if kind == "user":
         return value == actor.user_id
-    if name == "department" or (f is not None and f.type == "department"):
+    if kind == "department":
         return value == actor.department_id
     return False
+
+
+def _link_kind(name: str, f: Any) -> str | None:
+    """What an id in column ``name`` refers to: ``user``, ``department``, ``reference`` (a
+    record), or None (not a link)."""
+    if f is not None:
+        kind = type_of(f).storage
+        return kind if kind in ("user", "department", "reference") else None
+    return {"owner": "user", "department": "department"}.get(name)
 
 
 class RecordService:
@@ -255,7 +266,6 @@ class RecordService:
         entity = self.entity(entity_name)
         stored = self._stored(entity, record_id) if record_id else {}
         record = dict(stored)
-        from ...metadata.field_types import ValueError_, parse_value
 
         for name, raw in payload.items():
             f = entity.fields.get(name)
@@ -276,13 +286,14 @@ class RecordService:
             target = None
             if _is_actors_own(self.actor, name, f, value):
                 continue  # the acting user (active, or they could not act) and their department
-            if f is not None and f.type == "reference" and value is not None:
+            kind = _link_kind(name, f)
+            if kind == "reference" and value is not None:
                 target = self._reference_target(f, value)
-            elif value is not None and (name in ("owner",) or (f is not None and f.type == "user")):
+            elif value is not None and kind == "user":
                 users = self.rt.system_table("users")
                 target = self.conn.execute(sa.select(users.c.id).where(
                     users.c.id == value, users.c.active.is_(True))).first()  # fmt: skip
-            elif value is not None and (name == "department" or (f is not None and f.type == "department")):
+            elif value is not None and kind == "department":
                 deps = self.rt.system_table("departments")
                 target = self.conn.execute(sa.select(deps.c.id).where(deps.c.id == value)).first()
             else:

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...errors import FieldErrors, PermissionDenied
+from ...metadata.field_types import type_of
 from ..messages import message
 from ..runtime import utcnow
 from .queries import Filter, ListQuery
@@ -70,12 +71,13 @@ def transfer_records(service: Any, entity_name: str, from_user: int, to_user: in
 def _payload(entity: Any, from_user: int, to_user: int, reason: str | None) -> dict[str, Any]:
     payload: dict[str, Any] = {"owner": to_user}
     f = entity.fields.get("previous_owner")
-    if f is not None and f.type == "user":
+    if f is not None and type_of(f).storage == "user":
         payload["previous_owner"] = from_user
     f = entity.fields.get("handover_at")
-    if f is not None and f.type in ("datetime", "date"):
+    kind = type_of(f).storage if f is not None else None
+    if kind in ("datetime", "date"):
         now = utcnow()
-        payload["handover_at"] = to_json(now if f.type == "datetime" else now.date())
+        payload["handover_at"] = to_json(now if kind == "datetime" else now.date())
     if reason and "handover_reason" in entity.fields:
         payload["handover_reason"] = reason
     return payload

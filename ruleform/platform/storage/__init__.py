@@ -15,7 +15,6 @@ Layering: this package imports the metadata model and ``platform.sqltypes`` only
 Flask. Decisions are written in each module's docstring.
 """
 
-from ..auth import throttle as _login_attempts  # noqa: F401  registers login_attempts
 from . import record_tables as _record_tables  # noqa: F401  registers supplements
 from .archive import restore_archived
 from .columns import COLUMN_TYPES, ColumnType, column_type_for, register_column_type

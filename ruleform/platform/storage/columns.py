@@ -1,10 +1,12 @@
-"""The column registry: how each field type is stored.
+"""The column registry: how each storage kind is stored.
 
-One ``ColumnType`` per field type (the same names as ``ruleform.metadata.field_types``)
-knows the SQL type of its column, the table a link column points to, and whether an
-ordinary B-tree index on it is sensible. Other layers extend the registry with
-``register_column_type``; ``column_type_for`` finds a field's entry (a computed field is
-stored as the type it ``returns``).
+One ``ColumnType`` per storage kind (``FieldType.storage`` of
+``ruleform.metadata.field_types``: string, text, integer, decimal, boolean, date, datetime,
+json_list, reference, user, department) knows the SQL type of its column, the table a link
+column points to, and whether an ordinary B-tree index on it is sensible. Field types name
+their kind, so a new type stored like an existing one needs nothing here. Other layers add
+kinds with ``register_column_type``; ``column_type_for`` finds a field's entry (a computed
+field is stored as the type it ``returns``).
 
 **No NOT NULL on field columns.** ``required`` is enforced by validation (forms, API,
 imports), never by the database: a field made required later, or added as required to a
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.types import TypeEngine
 
+from ...metadata.field_types import FIELD_TYPES
 from ...metadata.model import Field
 from ...metadata.sqltypes import ExactDecimal, JSONList, UTCDateTime
 from .naming import make_name
@@ -46,13 +49,15 @@ LONGEST_INDEXED_STRING = 600
 
 @dataclass(frozen=True, slots=True)
 class ColumnType:
-    """How fields of one type are stored."""
+    """How fields of one storage kind are stored."""
 
-    name: str
+    name: str  # the storage kind
     sql_type: Callable[[Field], TypeEngine]
     references: Callable[[Field], str] | None = None  # table a link column points to
     indexable: Callable[[Field], bool] = lambda field: True
     list_valued: bool = False  # a JSON list: GIN index on PostgreSQL
+    always_indexed: bool = False  # links to records: the target's related lists read them
+    on_delete_option: bool = False  # the field's ``on_delete`` applies (else restrict)
 
     def target_table(self, field: Field) -> str | None:
         """The table this field's column refers to, or None for a plain value."""
@@ -63,7 +68,7 @@ COLUMN_TYPES: dict[str, ColumnType] = {}
 
 
 def register_column_type(column_type: ColumnType) -> ColumnType:
-    """Add (or replace) the storage of a field type; returns it for decorator-style use."""
+    """Add (or replace) a storage kind; returns it for decorator-style use."""
     COLUMN_TYPES[column_type.name] = column_type
     return column_type
 
@@ -73,11 +78,15 @@ def column_type_for(field: Field) -> ColumnType:
     name = field.value_type
     if field.type == "computed" and not field.returns:
         raise ValueError(f"computed field '{field.name}' does not say what it returns")
+    field_type = FIELD_TYPES.get(name)
+    if field_type is None:
+        raise ValueError(f"unknown field type '{name}' of field '{field.name}'")
     try:
-        return COLUMN_TYPES[name]
+        return COLUMN_TYPES[field_type.storage or ""]
     except KeyError:
         known = ", ".join(sorted(COLUMN_TYPES))
-        raise ValueError(f"no column type for field type '{name}'; known: {known}") from None
+        raise ValueError(f"no column type for storage kind {field_type.storage!r} of field "
+                         f"type '{name}'; known: {known}") from None  # fmt: skip
 
 
 def field_sql_type(field: Field) -> TypeEngine:
@@ -96,7 +105,7 @@ def build_field_column(field: Field, table_name: str) -> sa.Column:
     target = column_type.target_table(field)
     args: list[sa.ForeignKey] = []
     if target is not None:
-        on_delete = field.on_delete if field.type == "reference" else "restrict"
+        on_delete = field.on_delete if column_type.on_delete_option else "restrict"
         name = make_name("fk", table_name, field.name)
         # links between entities may form cycles: mark them so create_all/drop_all can order
         use_alter = target.startswith("e_")
@@ -107,11 +116,16 @@ def build_field_column(field: Field, table_name: str) -> sa.Column:
     return sa.Column(field.name, column_type.sql_type(field), *args, nullable=True)
 
 
-# --- the built-in field types ----------------------------------------------------------
+# --- the built-in storage kinds ----------------------------------------------------------
+
+
+def _string_length(field: Field) -> int:
+    """A type's fixed width (an email: 254), else the field's ``max_length`` (default 255)."""
+    return FIELD_TYPES[field.value_type].width or field.max_length or 255
 
 
 def _string(field: Field) -> TypeEngine:
-    return sa.String(field.max_length or 255)
+    return sa.String(_string_length(field))
 
 
 def _decimal(field: Field) -> TypeEngine:
@@ -121,7 +135,7 @@ def _decimal(field: Field) -> TypeEngine:
 
 
 def _short_string(field: Field) -> bool:
-    return (field.max_length or 255) <= LONGEST_INDEXED_STRING
+    return _string_length(field) <= LONGEST_INDEXED_STRING
 
 
 def _fixed(type_: Callable[[], TypeEngine]) -> Callable[[Field], TypeEngine]:
@@ -143,17 +157,12 @@ for _entry in (
     ColumnType("text", _fixed(sa.Text), indexable=lambda field: False),
     ColumnType("integer", _fixed(sa.BigInteger)),
     ColumnType("decimal", _decimal),
-    ColumnType("money", lambda field: ExactDecimal(18, 2)),
     ColumnType("boolean", _fixed(sa.Boolean)),
     ColumnType("date", _fixed(sa.Date)),
     ColumnType("datetime", _fixed(UTCDateTime)),
-    ColumnType("choice", lambda field: sa.String(64)),
-    ColumnType("multi_choice", _fixed(JSONList), list_valued=True),
-    ColumnType("tags", _fixed(JSONList), list_valued=True),
-    ColumnType("email", lambda field: sa.String(254)),
-    ColumnType("phone", lambda field: sa.String(32)),
-    ColumnType("url", lambda field: sa.String(2048), indexable=lambda field: False),
-    ColumnType("reference", _fixed(sa.BigInteger), references=_reference_target),
+    ColumnType("json_list", _fixed(JSONList), list_valued=True),
+    ColumnType("reference", _fixed(sa.BigInteger), references=_reference_target,
+               always_indexed=True, on_delete_option=True),
     ColumnType("user", _fixed(sa.BigInteger), references=_link("users")),
     ColumnType("department", _fixed(sa.BigInteger), references=_link("departments")),
 ):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic.operations.ops import ExecuteSQLOp, MigrateOperation
 
+from ...metadata.field_types import FIELD_TYPES
 from ...metadata.model import Field, frozen_map
 from ...metadata.sqltypes import JSONList
 from .migration_steps import DESTRUCTIVE, SAFE, ArchiveSpec, MigrationStep
@@ -19,9 +20,6 @@ from .migration_text import render
 from .plan_context import PlanContext
 
 __all__ = ["plan_choices"]
-
-_CHOICE_TYPES = ("choice", "multi_choice")
-
 
 def plan_choices(ctx: PlanContext) -> list[MigrationStep]:
     """Choice steps for every field whose choices changed between the two rulebooks."""
@@ -42,7 +40,8 @@ def plan_choices(ctx: PlanContext) -> list[MigrationStep]:
 def _comparable(ctx: PlanContext, table: str, field: Field, old: Field | None) -> bool:
     return (
         old is not None
-        and field.type in _CHOICE_TYPES
+        and field.type in FIELD_TYPES
+        and FIELD_TYPES[field.type].choices == "closed"  # tags' choices are suggestions
         and old.type == field.type
         and field.name in ctx.live[table].columns
         and (table, field.name) not in ctx.rebuilt_columns
@@ -71,7 +70,7 @@ def _field_steps(ctx: PlanContext, table: str, old: Field, new: Field) -> list[M
 
 
 def _removal_step(ctx: PlanContext, table: str, field: Field, value: str) -> MigrationStep:
-    list_valued = field.type == "multi_choice"
+    list_valued = FIELD_TYPES[field.type].list_valued
     count = _holders(ctx, table, field.name, value, list_valued)
     text = render(
         "remove_choice",

@@ -99,7 +99,7 @@ def _index_specs(entity: Entity, table: sa.Table) -> Iterator[tuple[tuple[str, .
     seen: set[str] = set()
     wanted = [*_ALWAYS_INDEXED]
     for f in entity.fields.values():
-        if f.index or f.type == "reference":
+        if f.index or column_type_for(f).always_indexed:
             wanted.append(f.name)
     for view in entity.views.values():
         wanted.extend(view.filters)

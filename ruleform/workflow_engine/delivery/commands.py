@@ -16,8 +16,8 @@ from ...platform.cli_support import DatabaseOptions, database_options, show_url
 from ...platform.outbox import outbox_table
 from ...platform.runtime import utcnow
 from . import outcomes
+from .channels import channel_names
 from .flags import flag, kill_switch_on, set_kill_switch
-from .settings import CHANNELS
 
 __all__ = ["outbox"]
 
@@ -55,7 +55,7 @@ def status(db: DatabaseOptions) -> None:
         with engine.connect() as conn:
             rows = conn.execute(
                 sa.select(table.c.status, table.c.channel, sa.func.count())
-                .where(table.c.channel.in_(CHANNELS))
+                .where(table.c.channel.in_(channel_names()))
                 .group_by(table.c.status, table.c.channel).order_by(table.c.status, table.c.channel)
             ).all()  # fmt: skip
             on = kill_switch_on(conn)

@@ -31,10 +31,11 @@ import sqlalchemy as sa
 
 from ...platform.runtime import utcnow
 from . import outcomes
-from .channels import EXTERNAL
+from .channels import external_channels
 from .context import DeliveryContext
 from .flags import kill_switch_on
 from .inline import deliver_inbox_batch, due_rows, select_due
+from .jobs import deliver
 
 __all__ = ["drain_once", "due_rows", "job_id", "DrainReport", "RedisUnavailable",
            "deliver_inbox_batch", "claim_external", "enqueue_claimed"]  # fmt: skip
@@ -73,7 +74,7 @@ def claim_external(ctx: DeliveryContext, now: datetime) -> list[str]:
     with ctx.engine.begin() as conn:
         if kill_switch_on(conn):
             return []
-        query = select_due(outbox, now, EXTERNAL, int(ctx.settings["DELIVERY_BATCH"]))
+        query = select_due(outbox, now, external_channels(), int(ctx.settings["DELIVERY_BATCH"]))
         found = [(r.id, r.attempts) for r in conn.execute(query)]
         claims = [{"rid": rid, "token": job_id(queue, rid, attempts)} for rid, attempts in found]
         if claims:
@@ -108,7 +109,6 @@ def enqueue_claimed(ctx: DeliveryContext, tokens: list[str], now: datetime) -> i
 def _enqueue(ctx: DeliveryContext, queue: Any, token: str, now: datetime) -> None:
     from rq.exceptions import DuplicateJobError
 
-    from .jobs import deliver
 
     lease = float(ctx.settings["DELIVERY_LEASE"])
     options = {"job_id": token, "unique": True, "result_ttl": 0, "failure_ttl": 7 * 86400,

@@ -32,10 +32,11 @@ from ...platform.database import is_unavailable
 from ...platform.outbox import PENDING
 from ...platform.runtime import utcnow
 from . import deliveries, outcomes
-from .channels import Outgoing, SendError, sender_for
+from .channels import CHANNELS, Outgoing, SendError, sender_for
 from .context import DeliveryContext, current
 from .flags import kill_switch_on
 from .prepare import Preparer, apply_decision, delivery_values
+from .recipients import RecipientError, UserCache, resolve_recipient
 
 __all__ = ["deliver", "run", "confirm_hook"]
 
@@ -143,9 +144,7 @@ def _confirm(conn: Connection, outbox: sa.Table, outbox_id: int, claim: str, tok
 def _stored_outgoing(row: dict, stored: dict, ctx: DeliveryContext, conn: Connection) -> Outgoing:
     """The message exactly as the attempt that died was sending it."""
     target: dict[str, Any] = {}
-    if row["channel"] in ("webhook", "sms"):
-        from .recipients import RecipientError, UserCache, resolve_recipient
-
+    if CHANNELS[row["channel"]].needs_target:
         try:  # the target as configured now (its URL may have been corrected meanwhile)
             recipient = resolve_recipient(row, UserCache(conn))
             target = Preparer(ctx.runtime, conn, ctx.settings).target(row["channel"], recipient)

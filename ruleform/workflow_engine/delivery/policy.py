@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import deliveries
+from .channels import external_channels
 from .recipients import Recipient
 from .settings import DeliverySettings
 
@@ -64,7 +65,8 @@ def frequency_limited(conn: Connection, recipient: Recipient, channel: str,
     ``unwritten``: messages to this recipient decided in this transaction, not yet written.
     """
     cap = settings.frequency_cap
-    channels = list(settings["DELIVERY_FREQUENCY_CAP_CHANNELS"] or [])
+    listed = settings["DELIVERY_FREQUENCY_CAP_CHANNELS"]
+    channels = list(external_channels() if listed is None else listed)
     if cap is None or channel not in channels:
         return None
     limit, seconds = cap
@@ -105,6 +107,7 @@ def allow_listed(recipient: Recipient, allowlist: list[str]) -> bool:
 
 def sandboxed(settings: DeliverySettings, channel: str, recipient: Recipient) -> bool:
     """In sandbox mode: is this message held back (not allow-listed, a sandboxed channel)?"""
-    if not settings.sandbox or channel not in (settings["DELIVERY_SANDBOX_CHANNELS"] or []):
+    listed = settings["DELIVERY_SANDBOX_CHANNELS"]
+    if not settings.sandbox or channel not in (external_channels() if listed is None else listed):
         return False
     return not allow_listed(recipient, list(settings["DELIVERY_ALLOWLIST"] or []))

@@ -8,7 +8,6 @@ once per batch / job, before any of this.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import deliveries, outcomes, policy
-from .channels import Outgoing
-from .channels.email import message_id_for
+from .channels import CHANNELS, Outgoing
 from .recipients import Recipient, RecipientError, UserCache, resolve_recipient
 from .render import Renderer, RenderError
 from .settings import DeliverySettings
@@ -39,9 +37,7 @@ class Decision:
 
 
 def _message_id(key: str, channel: str, settings: DeliverySettings) -> str:
-    if channel == "email":
-        return message_id_for(key, settings["SMTP_FROM"])
-    return "rf-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+    return CHANNELS[channel].message_id(key, settings)
 
 
 class Preparer:
@@ -102,12 +98,14 @@ class Preparer:
         return self.rt.rulebook.timezone
 
     def target(self, channel: str, recipient: Recipient) -> dict[str, Any]:
-        """The webhook / SMS gateway target of a message (table first, then settings)."""
-        if channel not in ("webhook", "sms"):
+        """The webhook target a message goes out through (table first, then settings): the
+        recipient's own (webhook) or the one the channel's setting names (SMS_GATEWAY)."""
+        on = CHANNELS[channel]
+        if not on.needs_target:
             return {}
-        name = recipient.address if channel == "webhook" else self.settings["SMS_GATEWAY"]
+        name = recipient.address if on.address_kind == "target" else self.settings[on.target_setting]
         if not name:
-            raise RecipientError("no SMS gateway configured (SMS_GATEWAY)")
+            raise RecipientError(f"no {channel} gateway configured ({on.target_setting})")
         found = find_target(self.conn, str(name), self.settings["WEBHOOK_TARGETS"])
         if found is None or not found.active:
             raise RecipientError(f"no active webhook target {name!r}")

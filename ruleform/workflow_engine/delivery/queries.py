@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection
 
 from ...platform.outbox import outbox_table
 from ...platform.records.values import to_json
+from .channels import channel_names
 from .deliveries import DELIVERIES, SANDBOXED
-from .settings import CHANNELS
 
 __all__ = ["list_outbox", "outbox_row", "status_counts", "list_sandbox", "STATUSES",
            "row_json", "OUTBOX"]  # fmt: skip
@@ -30,7 +30,7 @@ def list_outbox(conn: Connection, *, status: str | None = None, channel: str | N
                 before: int | None = None, limit: int = 50) -> list[dict[str, Any]]:  # fmt: skip
     """Delivery rows (the channels this package delivers), newest first."""
     t = OUTBOX
-    query = sa.select(*(t.c[c] for c in _COLUMNS)).where(t.c.channel.in_(CHANNELS))
+    query = sa.select(*(t.c[c] for c in _COLUMNS)).where(t.c.channel.in_(channel_names()))
     if status:
         query = query.where(t.c.status == status)
     if channel:
@@ -44,7 +44,7 @@ def list_outbox(conn: Connection, *, status: str | None = None, channel: str | N
 def outbox_row(conn: Connection, row_id: int) -> dict[str, Any] | None:
     t = OUTBOX
     query = sa.select(*(t.c[c] for c in _COLUMNS), t.c.payload, t.c.idempotency_key).where(
-        t.c.id == row_id, t.c.channel.in_(CHANNELS))  # fmt: skip
+        t.c.id == row_id, t.c.channel.in_(channel_names()))  # fmt: skip
     row = conn.execute(query).mappings().first()
     if row is None:
         return None
@@ -57,7 +57,7 @@ def outbox_row(conn: Connection, row_id: int) -> dict[str, Any] | None:
 
 def status_counts(conn: Connection) -> dict[str, int]:
     t = OUTBOX
-    query = (sa.select(t.c.status, sa.func.count()).where(t.c.channel.in_(CHANNELS))
+    query = (sa.select(t.c.status, sa.func.count()).where(t.c.channel.in_(channel_names()))
              .group_by(t.c.status))  # fmt: skip
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({status: int(n) for status, n in conn.execute(query)})

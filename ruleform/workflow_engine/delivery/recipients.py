@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ...platform.actors import Actor, load_actor
+from .channels import CHANNELS, Channel
 
 __all__ = ["Recipient", "RecipientError", "resolve_recipient", "UserCache"]
 
@@ -72,21 +73,28 @@ def _spec(row: dict[str, Any]) -> dict[str, Any]:
     if isinstance(spec, dict):
         return spec
     text = str(spec if spec is not None else row.get("recipient") or "").strip()
-    channel = row["channel"]
-    if channel == "webhook":
+    kind = _channel(row["channel"]).address_kind
+    if kind == "target":
         return {"target": text.removeprefix("webhook:")}
     for prefix, name in (("user:", "user_id"), ("email:", "address"), ("phone:", "address")):
         if text.startswith(prefix):
             return {name: text[len(prefix):]}
-    if "@" in text or (channel == "sms" and _PHONE.match(text)):
+    if "@" in text or (kind == "phone" and _PHONE.match(text)):
         return {"address": text}
     return {"user_id": text}
+
+
+def _channel(name: str) -> Channel:
+    try:
+        return CHANNELS[name]
+    except KeyError:
+        raise RecipientError(f"no channel {name!r}") from None
 
 
 def resolve_recipient(row: dict[str, Any], users: UserCache) -> Recipient:
     """The recipient of outbox ``row`` on its channel; RecipientError if there is none."""
     spec, channel = _spec(row), row["channel"]
-    if spec.get("target") or channel == "webhook":
+    if spec.get("target") or _channel(channel).address_kind == "target":
         name = str(spec.get("target") or row.get("recipient") or "")
         if not name:
             raise RecipientError("no webhook target named")
@@ -108,25 +116,24 @@ def _user(value: Any, channel: str, users: UserCache) -> Recipient:
     if user is None or not user["active"]:
         raise RecipientError(f"user {user_id} does not exist or is deactivated")
     actor = users.actor(user_id)
-    if channel == "email":
-        if not user["email"]:
-            raise RecipientError(f"user {user['username']} has no email address")
-        address = user["email"]
-    elif channel == "sms":
-        raise RecipientError("SMS goes to phone numbers of records, not to users")
-    else:
-        address = str(user_id)
+    on = _channel(channel)
+    if not on.reaches_users:
+        raise RecipientError(f"{channel} goes to {on.address_kind} addresses, not to users")
+    address = str(user_id) if on.user_address is None else on.user_address(user)
+    if not address:
+        raise RecipientError(f"user {user['username']} has no {channel} address")
     name = user["display_name"] or user["username"]
     return Recipient("user", f"user:{user_id}", address, name, user_id, user["username"], actor,
                      user["locale"], user["timezone"])  # fmt: skip
 
 
 def _address(address: str, channel: str) -> Recipient:
-    if channel == "email":
+    kind = _channel(channel).address_kind
+    if kind == "email":
         if "@" not in address or any(c in address for c in "\r\n<>,; "):
             raise RecipientError(f"not an email address: {address!r}")
         return Recipient("address", f"email:{address.lower()}", address)
-    if channel == "sms":
+    if kind == "phone":
         digits = re.sub(r"[ \-]", "", address)
         if not _PHONE.match(address):
             raise RecipientError(f"not a phone number: {address!r}")

@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
 
-__all__ = ["DEFAULTS", "DeliverySettings", "CHANNELS"]
+__all__ = ["DEFAULTS", "DeliverySettings"]
 
-#: The channels this package delivers (``event`` rows belong to the time-rule engine).
-CHANNELS = ("inbox", "email", "sms", "webhook")
 
 DEFAULTS: dict[str, Any] = {
     "DELIVERY_MODE": "production",  # production | sandbox (non-production: R35)
     "DELIVERY_ALLOWLIST": [],  # sandbox: who still receives (see policy.allow_listed)
-    "DELIVERY_SANDBOX_CHANNELS": ["email", "sms", "webhook"],  # what the sandbox holds back
+    "DELIVERY_SANDBOX_CHANNELS": None,  # what the sandbox holds back (None: every external one)
     "DELIVERY_QUEUE": "notifications",
     "DELIVERY_BATCH": 100,  # rows claimed per statement
     "DELIVERY_LEASE": 300,  # seconds a claimed row belongs to its job
@@ -29,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_DRAIN_INTERVAL": 2.0,  # seconds between drains in `ruleform worker`
     "DELIVERY_QUIET_HOURS": {"sms": ["21:00", "08:00"]},  # channel → [start, end) local time
     "DELIVERY_FREQUENCY_CAP": [20, 3600],  # at most N messages per S seconds per recipient
-    "DELIVERY_FREQUENCY_CAP_CHANNELS": ["email", "sms", "webhook"],
+    "DELIVERY_FREQUENCY_CAP_CHANNELS": None,  # None: every external channel
     "DELIVERY_FREQUENCY_CAP_ACTION": "defer",  # defer | skip
     "DELIVERY_EMAIL_IN_DOUBT": "resend",  # resend | confirm | assume_sent
     "DELIVERY_EMAIL_CONFIRM": None,  # "module:function"(message_id, address) → bool | None

@@ -13,18 +13,18 @@ Modules, in the order a tick uses them:
   ``rule_dry_runs``, ``scheduler_lock``; ``catalog`` — rule keys (``<entity>.<rule>``);
 - ``recipients`` (the organisation of one tick), ``calendars`` (whose calendar, and the
   bounds the queries bind);
-- ``compile`` (timing → SQL: after, yearly, inactive), ``sla`` (deadlines),
-  ``periodic`` (schedule, threshold, on); ``occurrences`` (keys, anchors, late policy);
+- ``sweep`` (timing → SQL: the window and the base query), ``timings/`` (one module per
+  timing kind: after, inactive, yearly, deadline, schedule, threshold, on);
+  ``occurrences`` (keys, anchors, late policy);
 - ``plan`` (items per recipient × channel, escalation chains, canary), ``messages``
   (outbox payloads, task titles, dry-run previews), ``changes`` (``set`` / ``reassign``
   through the record service), ``actions`` (writing a batch), ``ledger``;
 - ``rollout`` (states and caps), ``ticks`` (one tick: ``tick()``), ``scheduler`` (the one clock: lock,
-  loop, RQ job);
+  slots, the worker's runtime);
 - ``why``, ``health``, ``commands`` (``ruleform rules …``), ``web`` (admin page, my tasks,
   ``/api/v1/tasks``).
 
-Entry points: ``ticks.tick(runtime, engine, now)``, ``scheduler.tick_job()``,
-``scheduler.run_scheduler_forever``. Import the modules you need; importing the package
-imports nothing.
+Entry point: ``ticks.tick(runtime, engine, now)`` (the worker calls it; ``scheduler`` holds
+the one lock). Import the modules you need; importing the package imports nothing.
 """
 

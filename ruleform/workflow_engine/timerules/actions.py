@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from ...metadata.model import TimeRule
 from ...platform.outbox import OutboxMessage, enqueue
+from ...platform.records.values import to_json
 from ..tasks import NewTask, create_task
 from .changes import Loads, apply_reassign, apply_set, read_record
 from .ledger import insert_once
@@ -237,6 +238,4 @@ def _task_body(extra: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _jsonable(value: Any) -> Any:
-    from ...platform.records.values import to_json
-
     return to_json(value)

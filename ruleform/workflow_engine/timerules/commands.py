@@ -26,6 +26,13 @@ from sqlalchemy.engine import Engine
 from ...errors import UsageError
 from ...platform.cli_support import DatabaseOptions, database_options
 from ...platform.runtime import utcnow
+from . import rollout
+from .catalog import find_rule, rule_key
+from .health import recent_runs, rule_health
+from .scheduler import runtime_for
+from .ticks import tick as run_tick
+from .why import explain
+from .why import preview as run_preview
 
 __all__ = ["rules"]
 
@@ -39,8 +46,6 @@ def rules() -> None:
 
 @contextmanager
 def _opened(db: DatabaseOptions) -> Iterator[tuple[Engine, Any]]:
-    from .scheduler import runtime_for
-
     engine = db.engine()
     try:
         yield engine, runtime_for(engine)
@@ -49,8 +54,6 @@ def _opened(db: DatabaseOptions) -> Iterator[tuple[Engine, Any]]:
 
 
 def _rule(runtime: Any, name: str) -> Any:
-    from .catalog import find_rule
-
     try:
         return find_rule(runtime.rulebook, name)
     except UsageError as exc:
@@ -85,8 +88,6 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_JSON
 def why(db: DatabaseOptions, rule: str, record: int, at: str | None, as_json: bool) -> None:
     """Why RULE did or did not fire for RECORD (an id; a user id for thresholds)."""
-    from .why import explain
-
     with _opened(db) as (engine, runtime):
         data = explain(runtime, engine, _rule(runtime, rule), record, _at(at))
     lines = [f"{data['rule']} for record {record} at {data['now']} — rollout {data['rollout']}",
@@ -115,7 +116,6 @@ def preview(db: DatabaseOptions, rule: str, limit: int, at: str | None, as_json:
     """The dry run of RULE now: who it would reach, and what it would say. Writes nothing."""
     import os
 
-    from .why import preview as run_preview
 
     base = os.environ.get("RULEFORM_BASE_URL") or "http://127.0.0.1:5000"
     with _opened(db) as (engine, runtime):
@@ -135,9 +135,6 @@ def preview(db: DatabaseOptions, rule: str, limit: int, at: str | None, as_json:
 @_JSON
 def runs(db: DatabaseOptions, rule: str | None, limit: int, as_json: bool) -> None:
     """The latest runs that did something (idle runs are not recorded)."""
-    from .catalog import rule_key
-    from .health import recent_runs
-
     with _opened(db) as (engine, runtime):
         key = rule_key(_rule(runtime, rule)) if rule else None
         with engine.connect() as conn:
@@ -155,8 +152,6 @@ def runs(db: DatabaseOptions, rule: str | None, limit: int, as_json: bool) -> No
 @_JSON
 def health(db: DatabaseOptions, at: str | None, as_json: bool) -> None:
     """Every rule's state and last success; exit 1 when a running rule is overdue."""
-    from .health import rule_health
-
     with _opened(db) as (engine, runtime), engine.connect() as conn:
         data = rule_health(runtime, conn, _at(at), "en")
     lines = [f"last tick: {data['last_tick_at'] or 'never'}"
@@ -177,9 +172,6 @@ def health(db: DatabaseOptions, at: str | None, as_json: bool) -> None:
 @_JSON
 def tick(db: DatabaseOptions, only: tuple[str, ...], at: str | None, as_json: bool) -> None:
     """Run one tick now (skipped if another scheduler is ticking this slot)."""
-    from .catalog import rule_key
-    from .ticks import tick as run_tick
-
     with _opened(db) as (engine, runtime):
         keys = [rule_key(_rule(runtime, n)) for n in only] or None
         report = run_tick(runtime, engine, _at(at), only=keys)
@@ -192,9 +184,6 @@ def tick(db: DatabaseOptions, only: tuple[str, ...], at: str | None, as_json: bo
 
 
 def _set_state(db: DatabaseOptions, name: str, action: str) -> None:
-    from . import rollout
-    from .catalog import rule_key
-
     with _opened(db) as (engine, runtime):
         rule = _rule(runtime, name)
         table = runtime.system_table("rule_states")

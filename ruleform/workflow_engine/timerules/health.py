@@ -17,6 +17,8 @@ from sqlalchemy.engine import Connection
 from .catalog import all_rules, rule_key
 from .occurrences import iso
 from .rollout import load_states
+from .scheduler import lock_status
+from .ticks import kill_switch
 
 __all__ = ["rule_health", "recent_runs", "OVERDUE_AFTER"]
 
@@ -26,9 +28,6 @@ OVERDUE_AFTER = timedelta(minutes=5)
 def rule_health(runtime: Any, conn: Connection, now: datetime, locale: str | None = None,
                 overdue_after: timedelta = OVERDUE_AFTER) -> dict[str, Any]:  # fmt: skip
     """Per rule: state, last success, overdue; plus the scheduler's last tick."""
-    from .scheduler import lock_status
-    from .ticks import kill_switch
-
     rules = all_rules(runtime.rulebook)
     states = load_states(conn, runtime.system_table("rule_states"), rules)
     locale = locale or runtime.rulebook.default_locale

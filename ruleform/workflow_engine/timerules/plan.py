@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...metadata.model import Action
+from ..delivery.channels import CHANNELS
 from .occurrences import Due
 from .recipients import Directory, Target
 
@@ -167,9 +168,11 @@ def _chain(action: Action, level: int, record: Mapping[str, Any], directory: Dir
 
 
 def _fits(target: Target, channel: str) -> bool:
-    """Users get inbox and email; an address only its own kind (webhooks: the action)."""
+    """Users get the channels that reach users (inbox, email); an address only the channel of
+    its kind (an email address: email; a phone number: SMS; webhooks: the action)."""
+    on = CHANNELS.get(channel)
+    if on is None:
+        return False
     if target.kind == "user":
-        return channel in ("inbox", "email")
-    if target.key.startswith("email:"):
-        return channel == "email"
-    return channel == "sms"
+        return on.reaches_users
+    return on.address_kind == ("email" if target.key.startswith("email:") else "phone")

@@ -1,4 +1,4 @@
-"""One clock for all time rules: the scheduler lock, tick slots, the loop and the RQ job.
+"""One clock for all time rules: the scheduler lock, tick slots, the worker's runtime.
 
 **Never two ticks at once, never the same slot twice.** A tick first takes the scheduler
 lock — on PostgreSQL a session advisory lock (``pg_try_advisory_lock``, released when the
@@ -8,17 +8,9 @@ the same row: a slot already done is skipped. So any number of schedulers (two w
 a restarted one, a retried RQ job) produce exactly one tick per slot, and even if that
 guard were bypassed, the ledger would make a second tick fire nothing.
 
-**Where it runs.** In the RQ worker process, never in a web worker:
-
-* ``run_scheduler_forever(app_or_engine, interval)`` — a loop (``ruleform worker`` runs it
-  in a thread beside the RQ worker, or the delivery worker calls ``tick`` on its own
-  timer — the lock makes either safe);
-* ``tick_job()`` — a top-level RQ job taking no arguments (it opens the database from
-  ``RULEFORM_DATABASE_URL`` / ``RULEFORM_INSTANCE_PATH`` like every job) and enqueues the
-  next tick at the next slot boundary with ``enqueue_at`` (timezone-aware UTC) under a
-  deterministic job id ``ruleform-tick-<slot>``.
-
-Each process builds the runtime of the active rulebook version and rebuilds it when a new
+**Where it runs.** In the worker process, never in a web worker: ``ruleform worker`` calls
+``ticks.tick`` from a thread of its own every ``TIMERULES_TICK_INTERVAL`` seconds
+(``delivery/worker.py``); any number of workers may, the lock makes it safe. Each process builds the runtime of the active rulebook version and rebuilds it when a new
 version is published.
 """
 
@@ -39,9 +31,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ...metadata.sqltypes import UTCDateTime
+from ...platform.bootstrap import compile_stored
+from ...platform.runtime import build_runtime
+from ...platform.storage import active_version
+from ...platform.storage.versions import active_number as number
 
-__all__ = ["hold", "Held", "run_scheduler_forever", "tick_job", "enqueue_next_tick",
-           "runtime_for", "active_number", "lock_status", "DEFAULT_INTERVAL", "LOCK_NAME"]  # fmt: skip
+__all__ = ["hold", "Held", "runtime_for", "active_number", "lock_status", "DEFAULT_INTERVAL",
+           "LOCK_NAME"]  # fmt: skip
 
 log = logging.getLogger("ruleform.timerules.scheduler")
 
@@ -164,10 +160,6 @@ _PROCESS_LOCK = threading.Lock()
 
 def runtime_for(engine: Engine) -> Any:
     """The runtime of the active rulebook version (rebuilt when a new one is published)."""
-    from ...platform.bootstrap import compile_stored
-    from ...platform.runtime import build_runtime
-    from ...platform.storage import active_version
-
     with engine.connect() as conn:
         number = active_number(conn)
         if number is None:
@@ -184,79 +176,4 @@ def runtime_for(engine: Engine) -> Any:
 
 def active_number(conn: Connection) -> int | None:
     """The number of the active rulebook version (one small query)."""
-    from ...platform.storage.versions import active_number as number
-
     return number(conn)
-
-
-def _process_engine() -> Engine:
-    from ...platform.cli_support import open_engine
-
-    url = os.environ.get("RULEFORM_DATABASE_URL")
-    with _PROCESS_LOCK:
-        key = url or f"instance:{os.environ.get('RULEFORM_INSTANCE_PATH')}"
-        if key not in _ENGINES:
-            _ENGINES[key] = open_engine(url, os.environ.get("RULEFORM_INSTANCE_PATH"))
-        return _ENGINES[key]
-
-
-# --- entry points -----------------------------------------------------------------------------
-
-
-def tick_job(reschedule: bool = True) -> dict[str, Any]:
-    """RQ job: one tick (if this slot is not done), then the next tick is scheduled.
-
-    Takes no ORM objects; returns a JSON-able summary (stored as the job's result).
-    """
-    from .ticks import tick
-
-    engine = _process_engine()
-    interval = float(os.environ.get("RULEFORM_TIMERULES_TICK_INTERVAL") or DEFAULT_INTERVAL)
-    report = tick(runtime_for(engine), engine, interval=interval)
-    if reschedule:
-        try:
-            enqueue_next_tick(interval=interval)
-        except Exception:  # Redis away: the next worker start (or loop) schedules again
-            log.exception("could not schedule the next tick")
-    return {"now": report.now.isoformat(), "skipped": report.skipped, "sent": report.sent,
-            "rules": [{"rule": r.rule, "status": r.status, "matched": r.matched,
-                       "sent": r.sent} for r in report.rules if r.matched or r.status != "ok"]}  # fmt: skip
-
-
-def enqueue_next_tick(connection: Any = None, queue: str = "default",
-                      interval: float = DEFAULT_INTERVAL, now: datetime | None = None) -> Any:  # fmt: skip
-    """Schedule ``tick_job`` at the next slot boundary (aware UTC) under a fixed job id."""
-    from redis import Redis
-    from rq import Queue
-
-    if connection is None:
-        connection = Redis.from_url(os.environ.get("RULEFORM_REDIS_URL") or "redis://127.0.0.1:6379/0")
-    now = now or datetime.now(UTC)
-    slot = slot_of(now, interval) + 1
-    when = datetime.fromtimestamp(slot * interval, tz=UTC)
-    return Queue(queue, connection=connection).enqueue_at(
-        when, tick_job, job_id=f"ruleform-tick-{slot}", result_ttl=3600, failure_ttl=86400)  # fmt: skip
-
-
-def run_scheduler_forever(app_or_engine: Any, interval: float = DEFAULT_INTERVAL,
-                          stop: threading.Event | None = None, base_url: str | None = None) -> None:  # fmt: skip
-    """Tick every ``interval`` seconds until ``stop`` is set (a thread of the worker)."""
-    from .ticks import tick
-
-    engine, app = _engine_of(app_or_engine)
-    stop = stop or threading.Event()
-    base = base_url or (app.config.get("BASE_URL") if app is not None else None)
-    while not stop.is_set():
-        try:
-            tick(runtime_for(engine), engine, interval=interval, base_url=base)
-        except Exception:  # the database restarting, …: try again at the next slot
-            log.exception("time-rule tick failed")
-        now = utcnow().timestamp()
-        stop.wait(max(0.5, interval - now % interval))
-
-
-def _engine_of(app_or_engine: Any) -> tuple[Engine, Any]:
-    if isinstance(app_or_engine, Engine):
-        return app_or_engine, None
-    state = app_or_engine.extensions["ruleform"]
-    return state.engine, app_or_engine

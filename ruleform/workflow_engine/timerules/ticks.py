@@ -3,7 +3,7 @@
 ``tick(runtime, engine, now)`` is the core entry point (the scheduler, the RQ job and the
 tests call it). For each rule, per its rollout state (``rollout.py``):
 
-1. one sweep query selects the due records (``compile.py``), the candidates are finished in
+1. one sweep query selects the due records (``timings/``), the candidates are finished in
    Python (exact calendar checks), fired occurrences are dropped (ledger markers) and the
    late policy is applied (``occurrences.py``);
 2. the items are planned (recipients, canary) and the messages counted; crossing a cap
@@ -33,17 +33,21 @@ from sqlalchemy.engine import Connection, Engine
 
 from ...metadata.model import TimeRule
 from ...platform.runtime import utcnow
+from ..delivery.flags import kill_switch_on
+from ..escalations import escalate_due
 from .actions import Writer
 from .calendars import CalendarMap
 from .catalog import all_rules, rule_key
 from .changes import Loads
-from .compile import Window, build_sweep
 from .connections import reading
 from .ledger import drop_fired, sent_since
 from .occurrences import Due, apply_late_policy
 from .plan import Canary, Firing, plan_firing
 from .recipients import Directory
 from .rollout import RuleState, alert_admins, check_caps, load_states, pause
+from .scheduler import DEFAULT_INTERVAL, active_number, hold, runtime_for
+from .sweep import Window
+from .timings import build_sweep
 
 __all__ = ["tick", "run_rule", "due_now", "TickReport", "RuleReport", "kill_switch", "BATCH",
            "MAX_ROWS"]
@@ -97,10 +101,6 @@ class TickReport:
 def kill_switch(conn: Connection) -> bool:
     """The delivery engine's global kill switch (``runtime_flags``): stops ticks too."""
     try:
-        from ..delivery.flags import kill_switch_on
-    except ImportError:  # pragma: no cover - delivery not installed
-        return False
-    try:
         with conn.begin_nested():
             return kill_switch_on(conn)
     except sa.exc.DBAPIError:  # the flags table does not exist yet
@@ -120,8 +120,6 @@ def tick(runtime: Any = None, engine: Engine | None = None, now: datetime | None
     given runtime older than the active version is replaced by it. ``only`` limits the
     tick to some rule keys (``customer.stale_customer``).
     """
-    from .scheduler import DEFAULT_INTERVAL, hold, runtime_for
-
     if engine is None:
         if runtime is None or not hasattr(runtime, "extensions"):
             raise TypeError("tick() needs an engine (and a runtime, or a Flask app)")
@@ -139,8 +137,6 @@ def tick(runtime: Any = None, engine: Engine | None = None, now: datetime | None
 
 def _current(runtime: Any, engine: Engine, runtime_for: Any) -> Any:
     """``runtime``, unless a newer rulebook version is active in the database."""
-    from .scheduler import active_number
-
     if runtime is not None:
         with engine.connect() as conn:
             number = active_number(conn)
@@ -341,10 +337,6 @@ def _set_state(conn: Connection, runtime: Any, key: str, values: dict[str, Any])
 
 def _escalate(runtime: Any, engine: Engine, now: datetime) -> int:
     """The workflow engine's approval escalations ride on the same clock."""
-    try:
-        from ..approval_service import escalate_due
-    except ImportError:  # pragma: no cover
-        return 0
     try:
         with engine.begin() as conn:
             return len(escalate_due(runtime, conn, now))

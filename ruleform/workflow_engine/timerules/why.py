@@ -22,16 +22,17 @@ from ...metadata.conditions import SqlContext
 from ...metadata.model import TimeRule
 from .calendars import CalendarMap
 from .catalog import rule_key
-from .compile import Window, build_sweep, field_kind
 from .connections import reading
 from .ledger import drop_fired, firings_of
 from .messages import render_preview
 from .occurrences import apply_late_policy, iso, moment_of
-from .periodic import next_tick
 from .plan import Canary, plan_firing
 from .recipients import Directory
 from .rollout import load_states
-from .sla import level_due_at, pause_statuses
+from .sweep import Window, field_kind
+from .timings import build_sweep
+from .timings.deadline import level_due_at, pause_statuses
+from .timings.schedule import next_tick
 
 __all__ = ["explain", "preview"]
 

@@ -1,4 +1,5 @@
-"""Channels: how a prepared message leaves Ruleform.
+"""Channels: how a prepared message leaves Ruleform — one module each, read into
+``CHANNELS`` here (a new channel: a module defining ``CHANNEL``, added to ``_MODULES``).
 
 ``inbox`` writes a row in the caller's transaction (exactly once by its unique key); the
 external channels — ``email`` (SMTP), ``webhook`` (generic JSON, WeCom, DingTalk) and
@@ -14,46 +15,49 @@ accepted it (the connection broke after the message was handed over).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
-__all__ = ["Outgoing", "SendError", "sender_for", "EXTERNAL"]
+from ....metadata.channels import register_channel_name
+from . import email, inbox, sms, webhook
+from .base import Channel, Outgoing, SendError
 
-EXTERNAL = ("email", "sms", "webhook")
+__all__ = ["Outgoing", "SendError", "Channel", "CHANNELS", "channel", "channel_names",
+           "external_channels", "register_channel", "sender_for"]
 
+_MODULES: tuple[ModuleType, ...] = (inbox, email, sms, webhook)
 
-class SendError(Exception):
-    """Sending failed; see ``permanent`` and ``in_doubt``."""
+#: Every channel by name, in the order the admin pages list them.
+CHANNELS: dict[str, Channel] = {m.CHANNEL.name: m.CHANNEL for m in _MODULES}
 
-    def __init__(self, text: str, *, permanent: bool = False, in_doubt: bool = False):
-        super().__init__(text)
-        self.permanent = permanent
-        self.in_doubt = in_doubt
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One rendered message, ready for its channel."""
-
-    key: str  # the outbox idempotency key
-    channel: str
-    address: str  # email address, phone number, or webhook target name
-    subject: str
-    body: str
-    link: str
-    message_id: str  # Message-ID (email) / Idempotency-Key (webhook, sms)
-    target: dict[str, Any] = field(default_factory=dict)  # url, kind, secret, allow_private
-    meta: dict[str, Any] = field(default_factory=dict)  # rule, entity, record_id
+for _channel in CHANNELS.values():  # the rulebook language knows their names and labels
+    register_channel_name(_channel.name, _channel.label)
 
 
-def sender_for(channel: str) -> Callable[[Outgoing, Any], str]:
+def register_channel(new: Channel) -> None:
+    """Add a channel defined outside this package's list (a plug-in, a test)."""
+    CHANNELS[new.name] = new
+    register_channel_name(new.name, new.label)
+
+
+def channel_names() -> tuple[str, ...]:
+    """Every channel this package delivers."""
+    return tuple(CHANNELS)
+
+
+def external_channels() -> tuple[str, ...]:
+    """The channels an RQ job sends (outside any transaction)."""
+    return tuple(name for name, c in CHANNELS.items() if c.external)
+
+
+def channel(name: str) -> Channel:
+    """The channel ``name``; KeyError if there is none."""
+    return CHANNELS[name]
+
+
+def sender_for(name: str) -> Callable[[Outgoing, Any], str]:
     """The send function of an external channel: ``send(outgoing, settings) -> answer``."""
-    if channel == "email":
-        from .email import send
-    elif channel == "webhook":
-        from .webhook import send
-    elif channel == "sms":
-        from .sms import send
-    else:
-        raise KeyError(channel)
+    send = CHANNELS[name].send
+    if send is None:
+        raise KeyError(name)
     return send

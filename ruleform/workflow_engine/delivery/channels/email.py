@@ -17,7 +17,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
 
-from . import Outgoing, SendError
+from ....metadata.channels import BUILT_IN
+from .base import Channel, Outgoing, SendError
 
 __all__ = ["send", "message_id_for", "build_message"]
 
@@ -100,3 +101,12 @@ def _dialogue(client: smtplib.SMTP, message: EmailMessage, sender: str, to: str)
         raise SendError(f"connection lost during DATA: {exc}", in_doubt=True) from None
     reply = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
     return f"{code} {reply}"
+
+
+def _user_email(user: Any) -> str | None:
+    return user["email"] or None
+
+
+CHANNEL = Channel("email", BUILT_IN["email"], external=True, reaches_users=True,
+                  address_kind="email", send=send, user_address=_user_email,
+                  message_id=lambda key, settings: message_id_for(key, settings["SMTP_FROM"]))  # fmt: skip

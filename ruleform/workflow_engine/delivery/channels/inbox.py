@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from ....metadata.channels import BUILT_IN
 from ..inbox import write_message
-from . import Outgoing
+from .base import Channel, Outgoing
 
 __all__ = ["deliver"]
 
@@ -22,3 +23,7 @@ def deliver(conn: Connection, outgoing: Outgoing, user_id: int, row: dict[str, A
         "record_id": row.get("record_id"), "rule": row.get("rule"),
         "outbox_key": outgoing.key, "created_at": now,
     })  # fmt: skip
+
+
+CHANNEL = Channel("inbox", BUILT_IN["inbox"], external=False,
+                  reaches_users=True)  # fmt: skip

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Outgoing, SendError
+from ....metadata.channels import BUILT_IN
+from .base import Channel, Outgoing, SendError
 from .webhook import body_for, post_to_target
 
 __all__ = ["send"]
@@ -22,3 +23,7 @@ def send(outgoing: Outgoing, settings: Any) -> str:
     target = {**outgoing.target, "kind": "sms"}
     return post_to_target(target, body_for("sms", outgoing), outgoing.message_id,
                           float(settings["WEBHOOK_TIMEOUT"]))  # fmt: skip
+
+
+CHANNEL = Channel("sms", BUILT_IN["sms"], external=True, reaches_users=False,
+                  address_kind="phone", send=send, target_setting="SMS_GATEWAY")  # fmt: skip

@@ -25,8 +25,9 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+from ....metadata.channels import BUILT_IN
 from .. import ssrf
-from . import Outgoing, SendError
+from .base import Channel, Outgoing, SendError
 
 __all__ = ["send", "body_for", "post_to_target"]
 
@@ -105,3 +106,7 @@ def send(outgoing: Outgoing, settings: Any) -> str:
         raise SendError(f"no webhook target {outgoing.address!r}", permanent=True)
     payload = body_for(target.get("kind", "generic"), outgoing)
     return post_to_target(target, payload, outgoing.message_id, float(settings["WEBHOOK_TIMEOUT"]))
+
+
+CHANNEL = Channel("webhook", BUILT_IN["webhook"], external=True,
+                  reaches_users=False, address_kind="target", send=send)  # fmt: skip

@@ -14,8 +14,7 @@ elapsed time, so this is a superset. Only for those candidates does Python do th
 calendar arithmetic the database cannot: the due moment of each level is
 ``calendar.add(entered_at, after)``, pushed later by the working time (or, for calendar
 units, the elapsed time) of every pause that began before it; a pause still open before
-the due moment means "not due". Pause periods of all candidates come in one query.
-"""
+the due moment means "not due". Pause periods of all candidates come in one query."""
 
 from __future__ import annotations
 
@@ -26,13 +25,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ...platform.calendar import BusinessCalendar
-from .calendars import loose_bound
-from .compile import Sweep
-from .occurrences import Due
-from .tables import MARKER
+from ....platform.calendar import BusinessCalendar
+from ..calendars import loose_bound
+from ..occurrences import Due
+from ..sweep import Sweep
+from ..tables import MARKER
 
 __all__ = ["DeadlineSweep", "level_due_at", "pause_statuses"]
+
+KIND = "deadline"
+
 
 _CHUNK = 500
 
@@ -116,7 +118,8 @@ class DeadlineSweep(Sweep):
         pause_in = pause_statuses(self.w.entity, self.rule.timing.pause_in)
         if not pause_in or not rows:
             return {}
-        p, found = self.periods(), {}
+        p = self.periods()
+        found: dict[int, list] = {}
         ids = sorted({int(r["id"]) for r in rows})
         for i in range(0, len(ids), _CHUNK):
             query = sa.select(p.c.record_id, p.c.id, p.c.entered_at, p.c.left_at).where(
@@ -125,3 +128,7 @@ class DeadlineSweep(Sweep):
             for r in conn.execute(query):
                 found.setdefault(r.record_id, []).append((r.id, r.entered_at, r.left_at))
         return found
+
+
+#: The sweep of this timing kind (the registry, ``timings/__init__.py``, reads it).
+SWEEP = DeadlineSweep
