@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-sqlite test-postgres bench bench-quick lint typecheck clean
+.PHONY: install demo test test-sqlite test-postgres bench bench-quick lint typecheck format-check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ demo: install
 
 # The whole suite on SQLite + embedded Redis, then again on PostgreSQL + Redis
 # when they answer on 127.0.0.1 (as in CI). See tests/README.md.
-test: install typecheck
+test: install format-check typecheck
 	$(BIN)/python tests/run_suite.py
 
 test-sqlite: install
@@ -31,10 +31,14 @@ bench: install
 bench-quick: install
 	$(BIN)/python bench/run_all.py --quick
 
-lint: install
+lint: install format-check typecheck
 	$(BIN)/ruff check ruleform tests bench
 
-# The typed packages ([tool.mypy] in pyproject.toml); part of `make test`.
+# Formatting (ruff format) and the typed packages ([tool.mypy] in pyproject.toml) are
+# checked by `make test`, so CI fails on a file that is not formatted or a type error.
+format-check: install
+	$(BIN)/ruff format --check --quiet ruleform tests bench
+
 typecheck: install
 	$(BIN)/mypy
 

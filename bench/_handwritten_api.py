@@ -165,9 +165,20 @@ def create_handwritten_app(url: str) -> Flask:
             now = datetime.now(UTC)
             shown_fields = [c.name for c in customer.columns]
             if rows:
-                conn.execute(audit.insert(), [
-                    {"user_id": me["id"], "entity": "customer", "record_id": r["id"],
-                     "fields": shown_fields, "at": now, "via": "list"} for r in rows[:size]])
+                conn.execute(
+                    audit.insert(),
+                    [
+                        {
+                            "user_id": me["id"],
+                            "entity": "customer",
+                            "record_id": r["id"],
+                            "fields": shown_fields,
+                            "at": now,
+                            "via": "list",
+                        }
+                        for r in rows[:size]
+                    ],
+                )
             conn.execute(sa.select(sa.func.count()).select_from(audit).where(
                 audit.c.user_id == me["id"], audit.c.at > now - timedelta(hours=1),
                 audit.c.via.in_(("view", "list", "reveal")))).scalar_one()  # fmt: skip

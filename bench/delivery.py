@@ -77,10 +77,14 @@ def setup(url: str | None) -> tuple:
 
 def write_rows(st, org, customer: int, count: int, prefix: str) -> None:
     outbox = st.runtime.system_table("outbox")
-    subject = {"zh-CN": "请跟进客户 {{ record.company_name }}",
-               "en": "Follow up {{ record.company_name }}"}
-    body = {"zh-CN": "客户 {{ record.company_name }}（{{ record.status }}）需要跟进：{{ link }}",
-            "en": "{{ record.company_name }} ({{ record.status }}) needs a follow-up: {{ link }}"}
+    subject = {
+        "zh-CN": "请跟进客户 {{ record.company_name }}",
+        "en": "Follow up {{ record.company_name }}",
+    }
+    body = {
+        "zh-CN": "客户 {{ record.company_name }}（{{ record.status }}）需要跟进：{{ link }}",
+        "en": "{{ record.company_name }} ({{ record.status }}) needs a follow-up: {{ link }}",
+    }
     now = utcnow()
     with st.engine.begin() as conn:
         for i in range(count):
@@ -95,8 +99,9 @@ def write_rows(st, org, customer: int, count: int, prefix: str) -> None:
 
 def pending(st, prefix: str) -> int:
     with st.engine.connect() as conn:
-        query = sa.text("select count(*) from outbox where status = 'pending' "
-                        "and idempotency_key like :p")
+        query = sa.text(
+            "select count(*) from outbox where status = 'pending' and idempotency_key like :p"
+        )
         return conn.execute(query, {"p": f"{prefix}:%"}).scalar()
 
 
@@ -145,14 +150,20 @@ def measure_handwritten(st, org, customer, count: int) -> float:
     write_rows(st, org, customer, count, "h")
     started = time.perf_counter()
     with st.engine.begin() as conn:
-        conn.execute(sa.text(
-            "insert into inbox_messages (user_id, subject, body, link, entity, record_id, rule, "
-            "outbox_key, created_at) select cast(recipient as integer), 'subject', 'body', "
-            "'/customer/1', entity, record_id, rule, idempotency_key, created_at from outbox "
-            "where status = 'pending' and channel = 'inbox' and idempotency_key like 'h:%'"))
-        conn.execute(sa.text(
-            "update outbox set status = 'delivered', delivered_at = created_at "
-            "where status = 'pending' and channel = 'inbox' and idempotency_key like 'h:%'"))
+        conn.execute(
+            sa.text(
+                "insert into inbox_messages (user_id, subject, body, link, entity, record_id, rule, "
+                "outbox_key, created_at) select cast(recipient as integer), 'subject', 'body', "
+                "'/customer/1', entity, record_id, rule, idempotency_key, created_at from outbox "
+                "where status = 'pending' and channel = 'inbox' and idempotency_key like 'h:%'"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "update outbox set status = 'delivered', delivered_at = created_at "
+                "where status = 'pending' and channel = 'inbox' and idempotency_key like 'h:%'"
+            )
+        )
     return count / (time.perf_counter() - started)
 
 
@@ -182,8 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         st.engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
     result = report(values, args.quick, backend, count)
-    print_table(result, 0, f"in-app deliveries, two `ruleform worker` processes, "
-                           f"{result['rows']} rows ({result['backend']})")
+    print_table(
+        result,
+        0,
+        f"in-app deliveries, two `ruleform worker` processes, "
+        f"{result['rows']} rows ({result['backend']})",
+    )
     print(json.dumps(result, ensure_ascii=False))
     return 0
 

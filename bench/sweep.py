@@ -113,9 +113,11 @@ CROSS JOIN (SELECT 'a0:inbox' AS channel, 'owner' AS who, 'notify' AS action
 WHERE f.rule = :rule AND f.channel = '*'
 """
 #: the rule's predicate, by hand: the where clause and the inactivity bound, no ledger
-_BASELINE = ("SELECT count(*) FROM e_customer "
-             "WHERE status IN ('prospect', 'interested', 'won') AND archived = false "
-             "AND coalesce(last_contact_at, created_at) <= :bound")
+_BASELINE = (
+    "SELECT count(*) FROM e_customer "
+    "WHERE status IN ('prospect', 'interested', 'won') AND archived = false "
+    "AND coalesce(last_contact_at, created_at) <= :bound"
+)
 
 
 def database(url: str | None) -> tuple[str, Callable[[], None]]:

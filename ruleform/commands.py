@@ -54,8 +54,6 @@ _WORDS = {
 }  # fmt: skip
 
 
-
-
 def _say(key: str, locale: str, **params: object) -> str:
     words = _WORDS[key]
     return words.get(locale, words["en"]).format(**params)
@@ -97,7 +95,6 @@ def _require_version(db: DatabaseOptions) -> None:
         return
     import sqlalchemy as sa
 
-
     engine = db.engine()
     try:
         with engine.connect() as conn:
@@ -120,7 +117,6 @@ def worker(db: DatabaseOptions, redis_url: str, burst: bool, exit_with_parent: b
     """Run an RQ worker with the scheduler on the queues 'default' and 'notifications', the
     outbox drain (inbox, email, webhooks, SMS) and the time-rule tick, in one process."""
     import os
-
 
     os.environ.update(db.environment())  # jobs open the same database as the web app
     click.echo(f"worker on {', '.join(serving.QUEUES)} with the scheduler and the outbox drain — "

@@ -27,8 +27,14 @@ from . import wiring
 from .app import create_app
 from .workflow_engine.delivery.worker import run_worker as run_delivery_worker
 
-__all__ = ["serve_app", "post_fork", "post_worker_init", "run_worker", "QUEUES",
-           "gunicorn_available"]
+__all__ = [
+    "serve_app",
+    "post_fork",
+    "post_worker_init",
+    "run_worker",
+    "QUEUES",
+    "gunicorn_available",
+]
 
 log = logging.getLogger("ruleform.serve")
 
@@ -126,4 +132,3 @@ def run_worker(redis_url: str, *, burst: bool = False, queues: Sequence[str] = Q
     wiring.install()
     return run_delivery_worker({}, redis_url, burst=burst, exit_with_parent=exit_with_parent,
                                queues=queues)  # fmt: skip
-

@@ -61,6 +61,7 @@ APP_FEATURES: tuple[Feature, ...] = (
     delivery_web,  # inbox, outbox, sandbox, webhook targets
 )
 
+
 def install() -> None:
     """Register the record hooks of this process (the tables registered on import)."""
     for hooks in RECORD_HOOKS:

@@ -68,8 +68,9 @@ def _build_template(url: str, instance: Path) -> dict:
     from ruleform.app import create_app, state
     from ruleform.demo.organisation import seed_organisation
 
-    app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": url, "RULEBOOK": CRM,
-                      "TESTING": True})
+    app = create_app(
+        {"INSTANCE_PATH": str(instance), "DATABASE_URL": url, "RULEBOOK": CRM, "TESTING": True}
+    )
     st = state(app)
     org = seed_organisation(st.engine, set(st.runtime.rulebook.roles))
     st.engine.dispose()
@@ -106,14 +107,19 @@ def database_url(crm_template, tmp_path):
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
-        yield sa.engine.make_url(crm_template["url"]).set(database=name).render_as_string(
-            hide_password=False
+        yield (
+            sa.engine.make_url(crm_template["url"])
+            .set(database=name)
+            .render_as_string(hide_password=False)
         )
     finally:
         with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -124,9 +130,17 @@ def app(database_url, tmp_path):
     tests/platform/test_csrf.py for CSRF on)."""
     from ruleform.app import create_app, state
 
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
-                      "TESTING": True, "WTF_CSRF_ENABLED": False, "RULEBOOK_CHECK_SECONDS": 0,
-                      "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": database_url,
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RULEBOOK_CHECK_SECONDS": 0,
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+        }
+    )
     yield app
     state(app).engine.dispose()
 
@@ -136,7 +150,9 @@ def org(crm_template):
     """Ids of the standard organisation's departments and users."""
     from ruleform.demo.organisation import Organisation
 
-    return Organisation(dict(crm_template["org"]["departments"]), dict(crm_template["org"]["users"]))
+    return Organisation(
+        dict(crm_template["org"]["departments"]), dict(crm_template["org"]["users"])
+    )
 
 
 @pytest.fixture

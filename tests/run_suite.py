@@ -46,8 +46,11 @@ def main() -> int:
     postgres, redis = _answers(5432), _answers(6379)
     if postgres:
         env.setdefault("RULEFORM_REQUIRE_POSTGRES", "1")
-    print(f"test backends: SQLite + embedded Redis; PostgreSQL {'yes' if postgres else 'no'}; "
-          f"Redis server {'yes' if redis else 'no'}", flush=True)
+    print(
+        f"test backends: SQLite + embedded Redis; PostgreSQL {'yes' if postgres else 'no'}; "
+        f"Redis server {'yes' if redis else 'no'}",
+        flush=True,
+    )
     second = None
     log = tempfile.TemporaryFile(mode="w+b")
     if postgres and redis:  # waits on PostgreSQL more than on the CPU: run it alongside

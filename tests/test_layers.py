@@ -150,8 +150,11 @@ def test_the_workflow_core_is_pure():
 def test_the_language_needs_no_web_framework():
     """``metadata`` compiles and explains rulebooks without Flask (SQLAlchemy Core only
     builds the SQL of conditions)."""
-    web = [f"{imp.module}:{imp.line}" for imp in all_imports()
-           if imp.module.startswith("ruleform.metadata") and imp.target.split(".")[0] == "flask"]
+    web = [
+        f"{imp.module}:{imp.line}"
+        for imp in all_imports()
+        if imp.module.startswith("ruleform.metadata") and imp.target.split(".")[0] == "flask"
+    ]
     assert web == []
 
 

@@ -69,8 +69,13 @@ def prepare_data_dir(data_dir: Path, reset: bool) -> Path:
     return data_dir
 
 
-def prepare_database(data_dir: Path, rulebook: str | Path, seed: int = DEFAULT_SEED,
-                     echo: Any = click.echo, owners: dict[str, int] | None = None) -> DemoSetup:
+def prepare_database(
+    data_dir: Path,
+    rulebook: str | Path,
+    seed: int = DEFAULT_SEED,
+    echo: Any = click.echo,
+    owners: dict[str, int] | None = None,
+) -> DemoSetup:
     """Rulebook version 1, the organisation and the demo records — each only if missing."""
     url = f"sqlite:///{data_dir / 'ruleform.db'}"
     engine = create_engine(url)

@@ -70,8 +70,14 @@ def demo_counts(conn: Connection, runtime: Runtime) -> dict[str, int]:
             for name, table in runtime.tables.items()}  # fmt: skip
 
 
-def seed_demo(engine: Engine, runtime: Runtime, *, seed: int = DEFAULT_SEED,
-              now: datetime | None = None, owners: dict[str, int] | None = None) -> SeedReport:
+def seed_demo(
+    engine: Engine,
+    runtime: Runtime,
+    *,
+    seed: int = DEFAULT_SEED,
+    now: datetime | None = None,
+    owners: dict[str, int] | None = None,
+) -> SeedReport:
     """Write the demo data set (the organisation must exist) in one transaction."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
@@ -137,8 +143,11 @@ class _Writer:
             table = self.rt.table(entity)
             rows = [{"rid": r.id, "when": r.created_at} for r in records if r.entity == entity]
             self.conn.execute(
-                sa.update(table).where(table.c.id == sa.bindparam("rid"))
-                .values(created_at=sa.bindparam("when"), updated_at=sa.bindparam("when")), rows)
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("rid"))
+                .values(created_at=sa.bindparam("when"), updated_at=sa.bindparam("when")),
+                rows,
+            )
             self.conn.execute(
                 sa.update(history)
                 .where(history.c.entity == entity, history.c.action == "create",

@@ -50,8 +50,9 @@ class BuildContext:
              code: str) -> None:  # fmt: skip
         ref = self.tree.where(path, prefer=prefer)
         self.problems.append(
-            Problem(message, ref.file, ref.line, ref.column, format_path(path), hint,
-                    severity, code)  # fmt: skip
+            Problem(
+                message, ref.file, ref.line, ref.column, format_path(path), hint, severity, code
+            )  # fmt: skip
         )
 
     # --- values ----------------------------------------------------------------------
@@ -76,7 +77,9 @@ class BuildContext:
             return None
         match = _DURATION.match(str(value))
         if not match:
-            self.error(path, f"{value!r} is not a duration", "Write e.g. '3 days' or '24 working hours'.")
+            self.error(
+                path, f"{value!r} is not a duration", "Write e.g. '3 days' or '24 working hours'."
+            )
             return None
         amount, working, unit = match.groups()
         unit = unit if unit.endswith("s") else unit + "s"
@@ -86,8 +89,11 @@ class BuildContext:
                 return None
             unit = "working_" + unit
             if unit == "working_days" and not float(amount).is_integer():
-                self.error(path, "working days are counted in whole days",
-                           "Write e.g. '2 working days' or '12 working hours'.")
+                self.error(
+                    path,
+                    "working days are counted in whole days",
+                    "Write e.g. '2 working days' or '12 working hours'.",
+                )
                 return None
         return Duration(float(amount), unit, str(value).strip())
 
@@ -114,8 +120,15 @@ class BuildContext:
         except ConditionError as exc:
             ref = self.tree.where_in_scalar(path, exc.offset)
             self.problems.append(
-                Problem(exc.message, ref.file, ref.line, ref.column, format_path(path),
-                        exc.hint, code="condition")  # fmt: skip
+                Problem(
+                    exc.message,
+                    ref.file,
+                    ref.line,
+                    ref.column,
+                    format_path(path),
+                    exc.hint,
+                    code="condition",
+                )  # fmt: skip
             )
             return None
 

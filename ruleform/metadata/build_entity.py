@@ -92,7 +92,9 @@ def _sections(ctx: BuildContext, entity: str, layout: dict, fields: dict[str, Fi
         )  # fmt: skip
     rest = tuple(f for f in fields if f not in placed)
     if rest:
-        label = {"zh-CN": "其他", "en": "Other"} if sections else {"zh-CN": "基本信息", "en": "Details"}
+        label = (
+            {"zh-CN": "其他", "en": "Other"} if sections else {"zh-CN": "基本信息", "en": "Details"}
+        )
         sections.append(Section("_other", ctx.text(label, ()), rest, 2 if len(rest) > 4 else 1))
     return tuple(sections)
 
@@ -143,8 +145,12 @@ def _validations(ctx: BuildContext, entity: str, rules: dict, known: set[str],
         path = ("entities", entity, "validations", rname)
         kinds = [k for k in ("require", "forbid", "assert") if k in spec]
         if len(kinds) != 1:
-            ctx.error(path, "a validation rule needs exactly one of 'require', 'forbid' or "
-                            f"'assert' (found {', '.join(kinds) or 'none'})", prefer="key")
+            ctx.error(
+                path,
+                "a validation rule needs exactly one of 'require', 'forbid' or "
+                f"'assert' (found {', '.join(kinds) or 'none'})",
+                prefer="key",
+            )
             continue
         if "when" in spec and kinds[0] != "require":
             ctx.error((*path, "when"), "'when' goes with 'require'; put the condition into "
@@ -249,7 +255,7 @@ def _case_source_problem(entity: str, source: str, here: Any, target: Any) -> st
     if column not in here:
         return f"'{column}' is not a field of {entity}"
     if here[column].type != target.type:
-        return (f"'{source}' is {here[column].type}, but '{target.name}' is {target.type}")
+        return f"'{source}' is {here[column].type}, but '{target.name}' is {target.type}"
     return None
 
 

@@ -143,8 +143,9 @@ def _build_field(ctx: BuildContext, entity: str, name: str, spec: dict, path: tu
         related_label=ctx.text(spec.get("related_label"), (*path, "related_label")),
         reference_scope=spec.get("reference_scope", "readable"),
         returns=spec.get("returns", "string") if spec["type"] == "computed" else None,
-        expression=ctx.expression(spec.get("expression"), entity, (*path, "expression"),
-                                  _returns_type(spec)),  # fmt: skip
+        expression=ctx.expression(
+            spec.get("expression"), entity, (*path, "expression"), _returns_type(spec)
+        ),  # fmt: skip
         source=ctx.ref(path),
     )
     return _with_bounds_and_default(ctx, entity, field, spec, path)
@@ -213,8 +214,11 @@ def _bound(ctx: BuildContext, field: Field, value: Any, path: tuple) -> Any:
     storage = FIELD_TYPES[field.type].storage
     if storage in ("date", "datetime"):
         try:
-            return date.fromisoformat(str(value)) if storage == "date" else parse_value(
-                dataclasses_replace_plain(field), value, "UTC")
+            return (
+                date.fromisoformat(str(value))
+                if storage == "date"
+                else parse_value(dataclasses_replace_plain(field), value, "UTC")
+            )
         except (ValueError, ValueError_):
             ctx.error(path, f"{value!r} is not a {field.type}")
             return None
@@ -231,4 +235,3 @@ def dataclasses_replace_plain(field: Field) -> Field:
     import dataclasses
 
     return dataclasses.replace(field, min=None, max=None)
-

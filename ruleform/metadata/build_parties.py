@@ -18,7 +18,9 @@ def build_parties(ctx: BuildContext, spec: Any, path: tuple, fields: dict[str, s
     items = spec if isinstance(spec, list) else [spec]
     parties = []
     for i, item in enumerate(items):
-        party = build_party(ctx, item, (*path, i) if isinstance(spec, list) else path, fields, roles)
+        party = build_party(
+            ctx, item, (*path, i) if isinstance(spec, list) else path, fields, roles
+        )
         if party is not None:
             parties.append(party)
     return tuple(parties)
@@ -33,8 +35,12 @@ def build_party(ctx: BuildContext, item: Any, path: tuple, fields: dict[str, str
         return None
     if "role" in item:
         if item["role"] not in roles:
-            ctx.error((*path, "role"), f"unknown role '{item['role']}'", suggest(item["role"], roles))
-        return Party("role", role=item["role"], in_owner_department=item.get("in") == "owner_department")
+            ctx.error(
+                (*path, "role"), f"unknown role '{item['role']}'", suggest(item["role"], roles)
+            )
+        return Party(
+            "role", role=item["role"], in_owner_department=item.get("in") == "owner_department"
+        )
     if item.get("owner_manager"):
         return Party("owner_manager")
     if "user_field" in item:
@@ -48,8 +54,11 @@ def build_party(ctx: BuildContext, item: Any, path: tuple, fields: dict[str, str
     if "field" in item:
         name = item["field"]
         if not _is_address(fields.get(name)):
-            ctx.error((*path, "field"), f"'{name}' is not an email or phone field of this entity",
-                      suggest(name, [f for f, t in fields.items() if _is_address(t)]))
+            ctx.error(
+                (*path, "field"),
+                f"'{name}' is not an email or phone field of this entity",
+                suggest(name, [f for f, t in fields.items() if _is_address(t)]),
+            )
         return Party("record_field", field=name)
     return None
 

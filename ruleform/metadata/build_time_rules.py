@@ -15,7 +15,6 @@ from .validation import suggest
 __all__ = ["build_time_rules", "build_actions"]
 
 
-
 def build_time_rules(ctx: BuildContext, entity: str, spec: dict, known: set[str],
                      entity_names: set[str], roles: set[str]) -> dict[str, TimeRule]:  # fmt: skip
     """Compile the time rules of ``entity``."""
@@ -133,8 +132,15 @@ def build_actions(ctx: BuildContext, entity: str, specs: list, path: tuple,
             t = spec["task"]
             who = build_parties(ctx, t["assignee"], (*apath, "task", "assignee"), kinds, roles)
             title = ctx.text(t.get("title"), (*apath, "task", "title"))
-            actions.append(Action("task", who, ("inbox",), Message(subject=title),
-                                  due=ctx.duration(t.get("due"), (*apath, "task", "due"))))
+            actions.append(
+                Action(
+                    "task",
+                    who,
+                    ("inbox",),
+                    Message(subject=title),
+                    due=ctx.duration(t.get("due"), (*apath, "task", "due")),
+                )
+            )
         elif "reassign" in spec:
             r = spec["reassign"]
             who = build_parties(ctx, r["to"], (*apath, "reassign", "to"), kinds, roles)
@@ -170,5 +176,3 @@ def _message(ctx: BuildContext, spec: dict | None, path: tuple) -> Message:
                 ctx.error((*path, part), f"message template ({locale}): {exc}")
         parts[part] = text
     return Message(**parts)
-
-

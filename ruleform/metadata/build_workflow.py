@@ -172,7 +172,9 @@ def _approval(ctx: BuildContext, entity: str, spec: dict | None, path: tuple,
     locked = spec.get("locked_fields")
     for i, fname in enumerate(locked or []):
         if fname not in known:
-            ctx.error((*path, "locked_fields", i), f"unknown field '{fname}'", suggest(fname, known))
+            ctx.error(
+                (*path, "locked_fields", i), f"unknown field '{fname}'", suggest(fname, known)
+            )
     allow = spec.get("allow") or {}
     if any(allow.values()):
         ctx.warn((*path, "allow"), "segregation of duties is relaxed here: "

@@ -178,8 +178,11 @@ def _with_relations(ctx: BuildContext, entities: dict[str, Entity]) -> dict[str,
         for f in entity.fields.values():
             for i, scope_field in enumerate(f.unique_scope):
                 if scope_field not in entity.fields and scope_field not in ("department", "owner"):
-                    ctx.error(("entities", name, "fields", f.name, "unique", "scope", i),
-                              f"unknown field '{scope_field}'", suggest(scope_field, entity.fields))
+                    ctx.error(
+                        ("entities", name, "fields", f.name, "unique", "scope", i),
+                        f"unknown field '{scope_field}'",
+                        suggest(scope_field, entity.fields),
+                    )
     return {n: dataclasses.replace(e, related=tuple(related[n])) for n, e in entities.items()}
 
 
@@ -204,10 +207,12 @@ def _rulebook(ctx: BuildContext, data: dict, entities: dict[str, Entity],
         default_locale=ctx.default_locale,
         timezone=str(data.get("timezone", "UTC")),
         calendar=_calendar(ctx, cal, ("calendar",)),
-        department_calendars=frozen_map({
-            name: _calendar(ctx, {**cal, **spec}, ("calendar", "departments", name))
-            for name, spec in (cal.get("departments") or {}).items()
-        }),  # fmt: skip
+        department_calendars=frozen_map(
+            {
+                name: _calendar(ctx, {**cal, **spec}, ("calendar", "departments", name))
+                for name, spec in (cal.get("departments") or {}).items()
+            }
+        ),  # fmt: skip
         roles=frozen_map(roles),
         entities=frozen_map(entities),
         effective_from=_date(effective.get("from")),
@@ -243,8 +248,9 @@ def _calendar(ctx: BuildContext, spec: dict, path: tuple) -> WorkingCalendar:
         holiday_country=holidays.get("country"),
         holiday_subdivision=holidays.get("subdivision"),
         extra_holidays=frozen_map(extra),
-        extra_working_days=frozenset(date.fromisoformat(d) for d in
-                                     spec.get("extra_working_days", [])),  # fmt: skip
+        extra_working_days=frozenset(
+            date.fromisoformat(d) for d in spec.get("extra_working_days", [])
+        ),  # fmt: skip
     )
 
 
@@ -261,5 +267,3 @@ def fingerprint(data: Any) -> str:
     """A stable hash of the normalised source: equal rulebooks, equal fingerprints."""
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
-
-

@@ -205,9 +205,13 @@ def _transition(rb: Rulebook, entity: Entity, t: Transition, locale: str) -> lis
         for step in t.approval.steps:
             mode = (p["mode_n"].format(n=step.at_least) if step.mode == "at_least"
                     else p[f"mode_{step.mode}"])  # fmt: skip
-            steps.append(p["step"].format(label=step.label.get(locale),
-                                          who=_parties(rb, step.approvers, locale, entity),
-                                          mode=mode))
+            steps.append(
+                p["step"].format(
+                    label=step.label.get(locale),
+                    who=_parties(rb, step.approvers, locale, entity),
+                    mode=mode,
+                )
+            )
         lines.append("    " + p["approval"].format(steps=" → ".join(steps)))
         if t.approval.on_reject:
             back = _status(entity, t.approval.on_reject, locale)

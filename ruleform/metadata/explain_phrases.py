@@ -157,10 +157,22 @@ _ZH = {
         "or": "，或",
         "not": "并非（{c}）",
         "cmp": {
-            "plain": {"=": "{x}是{y}", "!=": "{x}不是{y}", "<": "{x}小于{y}",
-                      "<=": "{x}不大于{y}", ">": "{x}大于{y}", ">=": "{x}不小于{y}"},
-            "date": {"=": "{x}是{y}", "!=": "{x}不是{y}", "<": "{x}早于{y}",
-                     "<=": "{x}不晚于{y}", ">": "{x}晚于{y}", ">=": "{x}不早于{y}"},
+            "plain": {
+                "=": "{x}是{y}",
+                "!=": "{x}不是{y}",
+                "<": "{x}小于{y}",
+                "<=": "{x}不大于{y}",
+                ">": "{x}大于{y}",
+                ">=": "{x}不小于{y}",
+            },
+            "date": {
+                "=": "{x}是{y}",
+                "!=": "{x}不是{y}",
+                "<": "{x}早于{y}",
+                "<=": "{x}不晚于{y}",
+                ">": "{x}晚于{y}",
+                ">=": "{x}不早于{y}",
+            },
         },  # fmt: skip
         "in": "{x}是{v}之一",
         "not_in": "{x}不是{v}之一",
@@ -302,8 +314,9 @@ _EN = {
         "deadline": "working-time clock from entering '{s}'{pause}",
         "pause": " (paused in {p})",
         "schedule": "on schedule (cron: {cron}){top}",
-        "working_days_only": (", on working days only (not on public holidays; on adjusted"
-                              " working days)"),
+        "working_days_only": (
+            ", on working days only (not on public holidays; on adjusted working days)"
+        ),
         "top": ", top {n} by {o} ({per})",
         "threshold": "per {per}, the count of {e} in {w} is {cmp}",
         "below": "below {n}",
@@ -356,12 +369,22 @@ _EN = {
         "or": ", or ",
         "not": "not ({c})",
         "cmp": {
-            "plain": {"=": "{x} is {y}", "!=": "{x} is not {y}", "<": "{x} is less than {y}",
-                      "<=": "{x} is at most {y}", ">": "{x} is more than {y}",
-                      ">=": "{x} is at least {y}"},
-            "date": {"=": "{x} is {y}", "!=": "{x} is not {y}", "<": "{x} is before {y}",
-                     "<=": "{x} is on or before {y}", ">": "{x} is after {y}",
-                     ">=": "{x} is on or after {y}"},
+            "plain": {
+                "=": "{x} is {y}",
+                "!=": "{x} is not {y}",
+                "<": "{x} is less than {y}",
+                "<=": "{x} is at most {y}",
+                ">": "{x} is more than {y}",
+                ">=": "{x} is at least {y}",
+            },
+            "date": {
+                "=": "{x} is {y}",
+                "!=": "{x} is not {y}",
+                "<": "{x} is before {y}",
+                "<=": "{x} is on or before {y}",
+                ">": "{x} is after {y}",
+                ">=": "{x} is on or after {y}",
+            },
         },  # fmt: skip
         "in": "{x} is one of {v}",
         "not_in": "{x} is none of {v}",

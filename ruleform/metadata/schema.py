@@ -19,9 +19,7 @@ from .timings import TIMING_KINDS, SchemaParts
 LANGUAGE = "ruleform/v1"
 IDENT = r"^[a-z][a-z0-9_]{0,47}$"
 LOCALE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
-DURATION = (
-    r"^\s*\d+(\.\d+)?\s+(working\s+)?(minute|minutes|hour|hours|day|days|week|weeks)\s*$"
-)
+DURATION = r"^\s*\d+(\.\d+)?\s+(working\s+)?(minute|minutes|hour|hours|day|days|week|weeks)\s*$"
 TIME_RANGE = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 #: Where a field of a conflict case comes from (duplicates.<rule>.case.fields).
@@ -59,7 +57,11 @@ CONDITION = {"type": "string", "minLength": 1, "maxLength": 2000, "description":
 EXPRESSION = {"type": "string", "minLength": 1, "maxLength": 2000, "description": "An expression"}
 IDENT_S = {"type": "string", "pattern": IDENT}
 IDENT_LIST = _list_of(IDENT_S, uniqueItems=True)
-DURATION_S = {"type": "string", "pattern": DURATION, "description": "e.g. '3 days', '24 working hours'"}
+DURATION_S = {
+    "type": "string",
+    "pattern": DURATION,
+    "description": "e.g. '3 days', '24 working hours'",
+}
 SCALAR = {"type": ["string", "number", "boolean", "null"]}
 DATE_S = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
@@ -220,8 +222,12 @@ def _time_rule_schema() -> dict:
 
 
 def _entity_schema() -> dict:
-    example = {"anyOf": [_named(True), _obj({"record": {"type": "object"},
-                                             "user": _obj({"roles": IDENT_LIST})}, ["record"])]}
+    example = {
+        "anyOf": [
+            _named(True),
+            _obj({"record": {"type": "object"}, "user": _obj({"roles": IDENT_LIST})}, ["record"]),
+        ]
+    }
     validation = _obj(
         {
             "when": CONDITION, "require": IDENT_LIST, "forbid": CONDITION, "assert": CONDITION,
@@ -230,13 +236,29 @@ def _entity_schema() -> dict:
         },
         ["message"],
     )  # fmt: skip
-    section = _obj({"label": TEXT, "columns": {"type": "integer", "minimum": 1, "maximum": 4},
-                    "fields": IDENT_LIST, "visible_when": CONDITION}, ["fields"])
+    section = _obj(
+        {
+            "label": TEXT,
+            "columns": {"type": "integer", "minimum": 1, "maximum": 4},
+            "fields": IDENT_LIST,
+            "visible_when": CONDITION,
+        },
+        ["fields"],
+    )
     sort = _list_of({"type": "string", "pattern": r"^-?[a-z][a-z0-9_]*$"})
-    view = _obj({"label": TEXT, "columns": _list_of(IDENT_S, minItems=1), "filters": IDENT_LIST,
-                 "search": IDENT_LIST, "sort": sort, "where": CONDITION,
-                 "default": {"type": "boolean"},
-                 "page_size": {"type": "integer", "minimum": 1, "maximum": 200}}, ["columns"])
+    view = _obj(
+        {
+            "label": TEXT,
+            "columns": _list_of(IDENT_S, minItems=1),
+            "filters": IDENT_LIST,
+            "search": IDENT_LIST,
+            "sort": sort,
+            "where": CONDITION,
+            "default": {"type": "boolean"},
+            "page_size": {"type": "integer", "minimum": 1, "maximum": 200},
+        },
+        ["columns"],
+    )
     duplicate = _obj(
         {"label": TEXT,
          "match": _list_of(_obj({"field": IDENT_S, "normalize": {
@@ -249,9 +271,16 @@ def _entity_schema() -> dict:
                        "auto_transition": IDENT_S}, ["entity", "fields"])},
         ["match", "on_match"],
     )  # fmt: skip
-    status = _obj({"label": TEXT, "description": TEXT,
-                   "category": {"enum": ["open", "won", "lost", "closed"]},
-                   "final": {"type": "boolean"}, "pauses_sla": {"type": "boolean"}}, ["label"])
+    status = _obj(
+        {
+            "label": TEXT,
+            "description": TEXT,
+            "category": {"enum": ["open", "won", "lost", "closed"]},
+            "final": {"type": "boolean"},
+            "pauses_sla": {"type": "boolean"},
+        },
+        ["label"],
+    )
     return _obj(
         {
             "label": TEXT, "plural": TEXT, "description": TEXT,
@@ -293,8 +322,16 @@ def _calendar_schema() -> dict:
 @cache
 def rulebook_schema() -> dict:
     """The JSON Schema (draft 2020-12) of a whole rulebook, after overlays are merged."""
-    role = _obj({"label": TEXT, "description": TEXT, "start_page": {"type": "string"},
-                 "manages": {"type": "boolean"}, "admin": {"type": "boolean"}}, ["label"])
+    role = _obj(
+        {
+            "label": TEXT,
+            "description": TEXT,
+            "start_page": {"type": "string"},
+            "manages": {"type": "boolean"},
+            "admin": {"type": "boolean"},
+        },
+        ["label"],
+    )
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://ruleform.dev/schema/ruleform-v1.json",

@@ -275,6 +275,18 @@ _HANDLERS = {
     "type": _type,
     "pattern": _pattern,
     "propertyNames": _property_names,
-    **{k: _bounds for k in ("minItems", "maxItems", "minProperties", "maxProperties", "minimum",
-                             "maximum", "minLength", "maxLength", "uniqueItems")},
+    **{
+        k: _bounds
+        for k in (
+            "minItems",
+            "maxItems",
+            "minProperties",
+            "maxProperties",
+            "minimum",
+            "maximum",
+            "minLength",
+            "maxLength",
+            "uniqueItems",
+        )
+    },
 }

@@ -22,8 +22,6 @@ from .cli_support import DatabaseOptions, database_options
 __all__ = ["why"]
 
 
-
-
 @click.command()
 @click.option("--user", "username", required=True, help="Username or user id.")
 @click.option("--entity", "entity_name", required=True, help="Entity name, e.g. customer.")

@@ -13,7 +13,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "access.transfer": "Transfer records",
         "access.transfer_title": "Transfer {entity}",
         "access.transfer_help": "Every record of the first person (within your reach) goes to "
-                                "the second; each one keeps its history.",
+        "the second; each one keeps its history.",
         "access.transfer_from": "From",
         "access.transfer_to": "To",
         "access.transfer_reason": "Reason",

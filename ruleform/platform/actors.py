@@ -50,16 +50,14 @@ def department_subtree(conn: Connection, root: int | None) -> frozenset[int]:
     if root is None:
         return frozenset()
     departments = sa.table("departments", sa.column("id"), sa.column("parent_id"))
-    tree = (
-        sa.select(departments.c.id).where(departments.c.id == root).cte("tree", recursive=True)
-    )
-    tree = tree.union_all(
-        sa.select(departments.c.id).where(departments.c.parent_id == tree.c.id)
-    )
+    tree = sa.select(departments.c.id).where(departments.c.id == root).cte("tree", recursive=True)
+    tree = tree.union_all(sa.select(departments.c.id).where(departments.c.parent_id == tree.c.id))
     return frozenset(conn.execute(sa.select(tree.c.id)).scalars())
 
 
-def load_actor(conn: Connection, user_id: int, admin_roles: frozenset[str] = frozenset()) -> Actor | None:
+def load_actor(
+    conn: Connection, user_id: int, admin_roles: frozenset[str] = frozenset()
+) -> Actor | None:
     """The active user ``user_id`` as an Actor, or None if missing or deactivated."""
     users = sa.table(
         "users", sa.column("id"), sa.column("username"), sa.column("display_name"),

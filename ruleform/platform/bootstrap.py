@@ -50,8 +50,11 @@ def _add_missing_columns(engine: Engine, metadata: sa.MetaData) -> None:
         operations = Operations(MigrationContext.configure(conn))
         for table in metadata.sorted_tables:
             for column in table.columns:
-                if (column.name not in present.get(table.name, {column.name})
-                        and column.nullable and column.server_default is None):
+                if (
+                    column.name not in present.get(table.name, {column.name})
+                    and column.nullable
+                    and column.server_default is None
+                ):
                     plain = sa.Column(column.name, column.type, nullable=True)  # no FK, no index
                     operations.add_column(table.name, plain)
 

@@ -58,8 +58,10 @@ def init_app(app: Flask) -> Engine:
     """Give ``app`` its engine on ``DATABASE_URL`` through Flask-SQLAlchemy; return it."""
     sa_url, options = engine_settings(app.config["DATABASE_URL"])
     app.config["SQLALCHEMY_DATABASE_URI"] = sa_url.render_as_string(hide_password=False)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options,
-                                               **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **options,
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
     db.init_app(app)
     with app.app_context():
         return _tune(db.engine)
@@ -118,5 +120,3 @@ def is_unavailable(exc: BaseException) -> bool:
                          "terminating", "database is locked", "unable to open")
         )  # fmt: skip
     return isinstance(exc, sa.exc.TimeoutError)
-
-

@@ -83,7 +83,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(TransitionNotAllowed)
     def _transition(exc: TransitionNotAllowed) -> Any:
-        return error_response(409, str(exc), {"_transition": exc.reasons}, code="transition_not_allowed")
+        return error_response(
+            409, str(exc), {"_transition": exc.reasons}, code="transition_not_allowed"
+        )
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
@@ -99,8 +101,9 @@ def init_app(app: Flask) -> None:
             log.warning("database unavailable: %s", exc)
             return error_response(503, headers={"Retry-After": "5"})
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(500, "Internal error; it has been logged. 内部错误，已记录。",
-                              code="internal_error")
+        return error_response(
+            500, "Internal error; it has been logged. 内部错误，已记录。", code="internal_error"
+        )
 
 
 def _summary(exc: FieldErrors) -> str:

@@ -64,7 +64,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "export_too_large": "An export holds at most {max} records; narrow it with filters.",
         "transfer_same_user": "Choose two different people.",
         "transfer_too_large": "A transfer moves at most {max} records at once; narrow it with filters.",
-        "unknown_user": "No such active user.",
         "invalid_sort": "Cannot sort by '{field}'.",
         "too_many_filters": "At most {max} filters.",
         "bad_cursor": "The page cursor is invalid or expired.",
@@ -145,7 +144,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role_not_in_rulebook": "not in the rulebook",
         "locale_default": "Default",
         "version_required": "Send the version you read: the If-Match header with the record's "
-        "ETag (W/\"<row_version>\"), or row_version in the body.",
+        'ETag (W/"<row_version>"), or row_version in the body.',
         "json_required": "Send a JSON object with Content-Type: application/json.",
         "invalid_column": "Cannot show '{field}'.",
         "unknown_view": "There is no list view '{name}'.",
@@ -299,7 +298,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "export_too_large": "一次最多导出 {max} 条记录，请加筛选条件。",
         "transfer_same_user": "请选择两个不同的人员。",
         "transfer_too_large": "一次最多转移 {max} 条记录，请加筛选条件。",
-        "unknown_user": "没有这个在职用户。",
         "invalid_sort": "不能按“{field}”排序。",
         "too_many_filters": "最多 {max} 个筛选条件。",
         "bad_cursor": "分页标记无效或已过期。",
@@ -379,7 +377,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "password_reset_done": "密码已设置，该用户的登录会话已失效。",
         "role_not_in_rulebook": "制度中没有此角色",
         "locale_default": "默认",
-        "version_required": "请提供您读取时的版本：在 If-Match 请求头中发送记录的 ETag（W/\"<row_version>\"），"
+        "version_required": '请提供您读取时的版本：在 If-Match 请求头中发送记录的 ETag（W/"<row_version>"），'
         "或在请求体中提供 row_version。",
         "json_required": "请以 Content-Type: application/json 发送一个 JSON 对象。",
         "invalid_column": "不能显示“{field}”。",
@@ -487,7 +485,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page.initial_values": "{count} 项初始值",
     },
 }
-
 
 
 def _merge_feature_texts() -> None:

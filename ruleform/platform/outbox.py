@@ -21,9 +21,23 @@ from sqlalchemy.engine import Connection
 from ..metadata.sqltypes import UTCDateTime
 from .storage.system_tables import JSON_DOCUMENT, add_index, id_column, primary_key, system_table
 
-__all__ = ["OutboxMessage", "enqueue", "outbox_table", "PENDING", "DELIVERED", "FAILED", "SANDBOXED"]
+__all__ = [
+    "OutboxMessage",
+    "enqueue",
+    "outbox_table",
+    "PENDING",
+    "DELIVERED",
+    "FAILED",
+    "SANDBOXED",
+]
 
-PENDING, DELIVERED, FAILED, SANDBOXED, SKIPPED = "pending", "delivered", "failed", "sandboxed", "skipped"
+PENDING, DELIVERED, FAILED, SANDBOXED, SKIPPED = (
+    "pending",
+    "delivered",
+    "failed",
+    "sandboxed",
+    "skipped",
+)
 
 
 @system_table("outbox")
@@ -34,7 +48,9 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
         id_column(),
         sa.Column("idempotency_key", sa.String(400), nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),  # event | notify | task | webhook …
-        sa.Column("channel", sa.String(32), nullable=False),  # inbox | email | sms | webhook | event
+        sa.Column(
+            "channel", sa.String(32), nullable=False
+        ),  # inbox | email | sms | webhook | event
         sa.Column("recipient", sa.String(320)),  # user id, email address, phone, target name
         sa.Column("entity", sa.String(64)),
         sa.Column("record_id", sa.BigInteger),

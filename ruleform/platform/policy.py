@@ -48,7 +48,9 @@ class Policy:
 
     # --- actions ----------------------------------------------------------------------
 
-    def permissions(self, actor: Actor, entity: Entity, action: str | None = None) -> list[Permission]:
+    def permissions(
+        self, actor: Actor, entity: Entity, action: str | None = None
+    ) -> list[Permission]:
         """The permissions of the actor's roles on ``entity`` (granting ``action`` if given)."""
         perms = [entity.permissions[r] for r in sorted(actor.roles) if r in entity.permissions]
         if action is not None:
@@ -188,7 +190,9 @@ class Policy:
         names = set(entity.fields)
         if actor.is_system:
             return frozenset(names | set(SYSTEM_COLUMNS))
-        readable = {f for p in self.permissions(actor, entity, "read") for f in names if p.read.allows(f)}
+        readable = {
+            f for p in self.permissions(actor, entity, "read") for f in names if p.read.allows(f)
+        }
         return frozenset(readable | ALWAYS_READABLE)
 
     def field_groups(self, actor: Actor, entity: Entity) -> FieldGroups:
@@ -253,7 +257,9 @@ class Policy:
             return frozenset({"id"})
         return self.record_readable(conn, actor, entity, tables, record_id)
 
-    def writable_fields(self, actor: Actor, entity: Entity, action: str = "update") -> frozenset[str]:
+    def writable_fields(
+        self, actor: Actor, entity: Entity, action: str = "update"
+    ) -> frozenset[str]:
         """Fields the actor may write when doing ``action`` (create or update)."""
         names = {n for n, f in entity.fields.items() if not f.read_only}
         if actor.is_system:

@@ -1,4 +1,4 @@
-""""Why can this user see this?" — a decision with its reasons, in zh-CN or en.
+""" "Why can this user see this?" — a decision with its reasons, in zh-CN or en.
 
 ``explain(...)`` answers for one user, one record and optionally one field: which of the
 user's roles grant reading the entity, whether each role's row scope reaches the record
@@ -29,6 +29,7 @@ class Decision:
 
     allowed: bool
     reasons: tuple[str, ...] = ()
+
 
 __all__ = ["explain", "Decision", "TEXTS"]
 

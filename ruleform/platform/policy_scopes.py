@@ -186,7 +186,7 @@ def condition_fields(entity: str, node: a.Node) -> frozenset[tuple[str, str]]:
 
 
 def _time_dependence(perms: list[Permission]) -> str | None:
-    """"now" if a where-scope reads now(), "today" if it reads today(), else None."""
+    """ "now" if a where-scope reads now(), "today" if it reads today(), else None."""
     found = None
     for perm in perms:
         where = perm.scope.where

@@ -48,5 +48,3 @@ def reading() -> Iterator[RecordService]:
     """A record service for reads (may still write the read audit, in the same transaction)."""
     with records() as service:
         yield service
-
-

@@ -68,8 +68,9 @@ def matches(
     key = rule_key(rule, record)
     if key is None:
         return []
-    query = runtime.cached(("duplicate_matches", entity.name, rule.name),
-                           lambda: _matches_query(runtime, entity, rule))
+    query = runtime.cached(
+        ("duplicate_matches", entity.name, rule.name), lambda: _matches_query(runtime, entity, rule)
+    )
     params = {"key_hash": key, "own_id": record.get("id") or 0}  # ids start at 1
     return [dict(r) for r in conn.execute(query, params).mappings()]
 

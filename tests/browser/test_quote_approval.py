@@ -13,7 +13,9 @@ pytestmark = [pytest.mark.app, pytest.mark.browser]
 
 
 def test_R20_sales1_requests_approval_and_the_manager_approves_from_the_inbox(
-    browser, live_server, wf  # noqa: F811
+    browser,
+    live_server,
+    wf,  # noqa: F811
 ):
     quote = wf.quote(tag="浏览器")
     page_url = f"{live_server}/quote/{quote.id}"

@@ -17,8 +17,12 @@ def _token(dl, username: str) -> dict[str, str]:
 
 
 def test_inbox_rows_are_delivered_inline_exactly_once(dl):
-    first = dl.notify("inbox", dl.user("sales1"), subject="Call {{ recipient.name }}",
-                      body="Body for {{ recipient.name }}")
+    first = dl.notify(
+        "inbox",
+        dl.user("sales1"),
+        subject="Call {{ recipient.name }}",
+        body="Body for {{ recipient.name }}",
+    )
     second = dl.notify("inbox", dl.user("manager"), subject="Second")
     report = dl.drain()
     assert report.inline == 2 and report.enqueued == 0 and dl.queue.jobs == []
@@ -66,7 +70,8 @@ def test_inbox_page_and_api(dl, client):
     ids = [m["id"] for m in body["data"]]
     # someone else's ids change nothing
     assert client.post("/api/v1/inbox/read", json={"ids": ids}, headers=manager).get_json() == {
-        "marked": 0}
+        "marked": 0
+    }
     assert client.post("/api/v1/inbox/read", json={"ids": ids[:1]},
                        headers=sales1).get_json() == {"marked": 1}  # fmt: skip
     unread = client.get("/api/v1/inbox?unread=1", headers=sales1).get_json()
@@ -74,7 +79,8 @@ def test_inbox_page_and_api(dl, client):
     bad = client.post("/api/v1/inbox/read", json={"ids": "all"}, headers=sales1)
     assert bad.status_code == 422
     assert client.post("/api/v1/inbox/read", json={"all": True}, headers=sales1).get_json() == {
-        "marked": 1}
+        "marked": 1
+    }
     assert client.get("/api/v1/inbox").status_code == 401
 
 

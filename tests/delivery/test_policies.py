@@ -96,8 +96,7 @@ def test_the_frequency_cap_counts_one_person_across_rules_and_channels(dl, smtp)
     dl.notify("inbox", dl.user("sales1"), subject="one", rule="rule_a", now=start)
     dl.notify("inbox", dl.user("sales1"), subject="two", rule="rule_b", now=start)
     capped = dl.notify("email", dl.user("sales1"), subject="three", rule="rule_c", now=start)
-    other = dl.notify("email", dl.user("sales2"), subject="someone else", rule="rule_c",
-                      now=start)
+    other = dl.notify("email", dl.user("sales2"), subject="someone else", rule="rule_c", now=start)
     assert sorted(dl.deliver(start)) == ["defer", "sent"]
     row = dl.row(capped)
     assert row["status"] == "pending"
@@ -171,8 +170,13 @@ def test_sandbox_mode_delivers_only_to_the_allow_list_and_shows_the_rest(dl, smt
 def test_an_sms_carries_the_body_not_the_internal_subject(dl, sms_gateway):
     noon = datetime(2026, 3, 2, 12, 0, tzinfo=SHANGHAI)
     with time_machine.travel(noon, tick=False):
-        dl.notify("sms", {"address": "+8613800138000", "field": "buyer_mobile"},
-                  subject="购买后第3天满意度调查", body="请为我们的服务打分", audience="customers")
+        dl.notify(
+            "sms",
+            {"address": "+8613800138000", "field": "buyer_mobile"},
+            subject="购买后第3天满意度调查",
+            body="请为我们的服务打分",
+            audience="customers",
+        )
         assert dl.deliver() == ["sent"]
     (request,) = sms_gateway.requests
     assert request["body"]["text"].startswith("请为我们的服务打分")

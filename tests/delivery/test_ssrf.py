@@ -46,7 +46,11 @@ def test_the_ssrf_corpus_is_refused(url, fake_dns):
 def test_public_addresses_are_allowed_and_pinned(fake_dns):
     pinned = ssrf.pin("https://public.test/hook?x=1")
     assert (pinned.address, pinned.host, pinned.port, pinned.target) == (
-        "93.184.216.34", "public.test", 443, "/hook?x=1")
+        "93.184.216.34",
+        "public.test",
+        443,
+        "/hook?x=1",
+    )
     assert ssrf.refusal(ipaddress.ip_address("8.8.8.8")) is None
     assert ssrf.refusal(ipaddress.ip_address("2001:4860:4860::8888")) is None
 
@@ -118,8 +122,10 @@ def test_webhook_bodies_by_kind_and_signatures():
         webhook_channel.send(_outgoing(url=sink.url, kind="generic", secret="s3",
                                        allow_private=True), settings)  # fmt: skip
     wecom, dingtalk, generic = sink.requests
-    assert wecom["body"] == {"msgtype": "text",
-                             "text": {"content": "Subject\nBody\nhttps://crm.example.com/x"}}
+    assert wecom["body"] == {
+        "msgtype": "text",
+        "text": {"content": "Subject\nBody\nhttps://crm.example.com/x"},
+    }
     assert dingtalk["body"]["msgtype"] == "text"
     assert "access_token=t&timestamp=" in dingtalk["path"] and "&sign=" in dingtalk["path"]
     assert generic["body"] == {"id": "rf-abc", "subject": "Subject", "body": "Body",

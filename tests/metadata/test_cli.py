@@ -226,8 +226,10 @@ def test_explain_permissions_has_a_table_and_a_block_per_role_and_entity():
             label = rulebook.roles[role].label.get("zh-CN")
             row = next(line for line in section.splitlines() if line.split()[:2] == [label, role])
             marks = row.split()[2:]
-            assert marks == ["✓" if a in perm.actions else "·" for a in
-                             ("read", "create", "update", "archive", "export", "import")]
+            assert marks == [
+                "✓" if a in perm.actions else "·"
+                for a in ("read", "create", "update", "archive", "export", "import")
+            ]
             assert _role_block(text, name, role)[0].startswith("操作：")
 
 
@@ -248,8 +250,10 @@ def test_explain_permissions_names_fields_and_scopes_in_words():
     assert "· 负责人是本人" in sales
     assert ("· 该记录有关联的数据调取申请（负责人是本人，且状态是“已批准”，且使用期限至不早于今天）"
             in sales)  # fmt: skip
-    assert ("条件原文：owner = current_user or count(access_request where owner = current_user "
-            "and status = 'granted' and valid_until >= today()) > 0") in sales
+    assert (
+        "条件原文：owner = current_user or count(access_request where owner = current_user "
+        "and status = 'granted' and valid_until >= today()) > 0"
+    ) in sales
     assert "可修改：全部字段，除了 交接时间、交接原因、原负责人、信用额度" in sales
     service = _role_block(zh, "customer", "customer_service")
     assert "可查看：全部字段，除了 纳税人识别号、开户银行、银行账号*、信用额度" in service
@@ -261,19 +265,26 @@ def test_explain_permissions_names_fields_and_scopes_in_words():
 def test_explain_permissions_in_english():
     en = run("explain", CRM, "--permissions", "--locale", "en").stdout
     finance = _role_block(en, "customer", "finance")
-    assert ("reads only: Company full name, Company short name, Invoice title, Taxpayer ID, Bank, "
-            "Bank account*, Payment terms, Credit limit") in finance
+    assert (
+        "reads only: Company full name, Company short name, Invoice title, Taxpayer ID, Bank, "
+        "Bank account*, Payment terms, Credit limit"
+    ) in finance
     assert "writes only: Credit limit" in finance
     sales = _role_block(en, "customer", "sales")
     assert "rows: records where any of these holds" in sales
     assert "· Owner is the user" in sales
-    assert ("· the record has a related Data access request (Owner is the user, and Status is "
-            "“Granted”, and Access until is on or after today)") in sales
-    assert ("writes all fields except: Handed over at, Reason for handover, Previous owner, "
-            "Credit limit") in sales
+    assert (
+        "· the record has a related Data access request (Owner is the user, and Status is "
+        "“Granted”, and Access until is on or after today)"
+    ) in sales
+    assert (
+        "writes all fields except: Handed over at, Reason for handover, Previous owner, "
+        "Credit limit"
+    ) in sales
     technical = _role_block(en, "customer", "technical")
-    assert ("rows: records where the record has a related Ticket (Technical assignee is the "
-            "user)") in technical
+    assert (
+        "rows: records where the record has a related Ticket (Technical assignee is the user)"
+    ) in technical
     assert "writes: nothing (no create or update right)" in technical
 
 

@@ -65,8 +65,14 @@ def rulebook_templates(tmp_path_factory):
             url = stack.enter_context(temporary_postgres_database())
         else:
             url = f"sqlite:///{root / f'{key}.db'}"
-        app = create_app({"INSTANCE_PATH": str(root / f"instance-{key}"), "DATABASE_URL": url,
-                          "RULEBOOK": str(path), "TESTING": True})
+        app = create_app(
+            {
+                "INSTANCE_PATH": str(root / f"instance-{key}"),
+                "DATABASE_URL": url,
+                "RULEBOOK": str(path),
+                "TESTING": True,
+            }
+        )
         st = state(app)
         seed_organisation(st.engine, set(st.runtime.rulebook.roles))
         st.engine.dispose()
@@ -89,9 +95,17 @@ def make_app(tmp_path, rulebook_templates):
         n = len(apps)
         template = rulebook_templates(rulebook)
         url = _copy_database(template["url"], tmp_path / f"app{n}.db", databases)
-        app = create_app({"INSTANCE_PATH": str(tmp_path / f"instance{n}"), "DATABASE_URL": url,
-                          "RULEBOOK": template["rulebook"], "TESTING": True,
-                          "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False, **config})
+        app = create_app(
+            {
+                "INSTANCE_PATH": str(tmp_path / f"instance{n}"),
+                "DATABASE_URL": url,
+                "RULEBOOK": template["rulebook"],
+                "TESTING": True,
+                "WTF_CSRF_ENABLED": False,
+                "SESSION_COOKIE_SECURE": False,
+                **config,
+            }
+        )
         apps.append(app)
         return app, Pages(app)
 
@@ -104,7 +118,7 @@ def make_app(tmp_path, rulebook_templates):
 
 def _copy_database(url: str, target: Path, databases: list[str]) -> str:
     if url.startswith("sqlite:///"):
-        shutil.copyfile(url[len("sqlite:///"):], target)
+        shutil.copyfile(url[len("sqlite:///") :], target)
         return f"sqlite:///{target}"
     import sqlalchemy as sa
 
@@ -135,6 +149,7 @@ def _drop_postgres(name: str) -> None:
 
 # --- reading pages ------------------------------------------------------------------------
 
+
 def csrf_from(html: str) -> str | None:
     match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
     return match.group(1) if match else None
@@ -142,7 +157,8 @@ def csrf_from(html: str) -> str | None:
 
 def row_version(html: str) -> str:
     match = re.search(r'name="row_version" type="hidden" value="(\d+)"', html) or re.search(
-        r'name="row_version" value="(\d+)"', html)
+        r'name="row_version" value="(\d+)"', html
+    )
     assert match, "no row_version in the page"
     return match.group(1)
 
@@ -157,7 +173,7 @@ def field_block(html: str, name: str) -> str:
     """The HTML of the ``data-field="<name>"`` wrapper (up to the next field wrapper)."""
     start = html.index(f'data-field="{name}"')
     end = html.find('data-field="', start + 10)
-    return html[start: end if end != -1 else len(html)]
+    return html[start : end if end != -1 else len(html)]
 
 
 def field_classes(html: str, name: str) -> str:

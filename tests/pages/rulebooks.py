@@ -18,9 +18,14 @@ ROLES = {
 
 #: One field of every type, a conditional pair, an append-only field, a sensitive field.
 THING_FIELDS: dict[str, Any] = {
-    "name": {"type": "string", "label": text("名称", "Name"), "required": True, "max_length": 80,
-             "placeholder": text("例如 样品", "e.g. Sample"),
-             "help": text("对外名称", "Public name")},
+    "name": {
+        "type": "string",
+        "label": text("名称", "Name"),
+        "required": True,
+        "max_length": 80,
+        "placeholder": text("例如 样品", "e.g. Sample"),
+        "help": text("对外名称", "Public name"),
+    },
     "notes": {"type": "text", "label": text("备注", "Notes")},
     "qty": {"type": "integer", "label": text("数量", "Quantity"), "min": 0, "max": 1000},
     "ratio": {"type": "decimal", "scale": 3, "label": text("比例", "Ratio")},
@@ -28,28 +33,54 @@ THING_FIELDS: dict[str, Any] = {
     "active": {"type": "boolean", "label": text("启用", "Active")},
     "due": {"type": "date", "label": text("到期日", "Due date")},
     "meet_at": {"type": "datetime", "label": text("会面时间", "Meeting")},
-    "kind": {"type": "choice", "label": text("类型", "Kind"),
-             "choices": {"alpha": text("甲", "Alpha"), "beta": {"label": text("乙", "Beta"),
-                                                                  "color": "green"}}},
-    "colors": {"type": "multi_choice", "label": text("颜色", "Colours"),
-               "choices": {"red": text("红", "Red"), "blue": text("蓝", "Blue")}},
-    "labels": {"type": "tags", "label": text("标签", "Labels"),
-               "choices": {"vip": text("重要", "VIP")}},
+    "kind": {
+        "type": "choice",
+        "label": text("类型", "Kind"),
+        "choices": {
+            "alpha": text("甲", "Alpha"),
+            "beta": {"label": text("乙", "Beta"), "color": "green"},
+        },
+    },
+    "colors": {
+        "type": "multi_choice",
+        "label": text("颜色", "Colours"),
+        "choices": {"red": text("红", "Red"), "blue": text("蓝", "Blue")},
+    },
+    "labels": {
+        "type": "tags",
+        "label": text("标签", "Labels"),
+        "choices": {"vip": text("重要", "VIP")},
+    },
     "mail": {"type": "email", "label": text("邮箱", "Email")},
     "phone": {"type": "phone", "label": text("电话", "Phone")},
     "site": {"type": "url", "label": text("网址", "Website")},
-    "account": {"type": "reference", "entity": "account", "label": text("账户", "Account"),
-                "related_label": text("物品", "Things")},
+    "account": {
+        "type": "reference",
+        "entity": "account",
+        "label": text("账户", "Account"),
+        "related_label": text("物品", "Things"),
+    },
     "assignee": {"type": "user", "label": text("经办人", "Assignee")},
     "team": {"type": "department", "label": text("团队", "Team")},
-    "total": {"type": "computed", "returns": "integer", "expression": "qty * 2",
-              "label": text("合计", "Total")},
+    "total": {
+        "type": "computed",
+        "returns": "integer",
+        "expression": "qty * 2",
+        "label": text("合计", "Total"),
+    },
     "locked": {"type": "string", "read_only": True, "label": text("锁定", "Locked")},
     "secret": {"type": "string", "sensitive": True, "label": text("机密", "Secret")},
-    "outcome": {"type": "choice", "label": text("结果", "Outcome"),
-                "choices": {"won": text("赢", "Won"), "lost": text("输", "Lost")}},
-    "lost_reason": {"type": "text", "label": text("流失原因", "Reason for loss"),
-                    "visible_when": "outcome = 'lost'", "required_when": "outcome = 'lost'"},
+    "outcome": {
+        "type": "choice",
+        "label": text("结果", "Outcome"),
+        "choices": {"won": text("赢", "Won"), "lost": text("输", "Lost")},
+    },
+    "lost_reason": {
+        "type": "text",
+        "label": text("流失原因", "Reason for loss"),
+        "visible_when": "outcome = 'lost'",
+        "required_when": "outcome = 'lost'",
+    },
     "first_note": {"type": "text", "append_only": True, "label": text("首次记录", "First note")},
 }
 
@@ -81,23 +112,50 @@ KITCHEN: dict[str, Any] = {
             "title": "name",
             "fields": THING_FIELDS,
             "layout": {
-                "main": {"label": text("基本", "Main"), "columns": 2,
-                         "fields": ["name", "kind", "qty", "ratio", "price", "total", "active"]},
-                "more": {"label": text("更多", "More"), "columns": 2,
-                         "fields": ["due", "meet_at", "colors", "labels", "mail", "phone", "site",
-                                    "account", "assignee", "team", "locked", "secret"]},
-                "result": {"label": text("结果", "Result"),
-                           "fields": ["outcome", "lost_reason", "first_note", "notes"]},
+                "main": {
+                    "label": text("基本", "Main"),
+                    "columns": 2,
+                    "fields": ["name", "kind", "qty", "ratio", "price", "total", "active"],
+                },
+                "more": {
+                    "label": text("更多", "More"),
+                    "columns": 2,
+                    "fields": [
+                        "due",
+                        "meet_at",
+                        "colors",
+                        "labels",
+                        "mail",
+                        "phone",
+                        "site",
+                        "account",
+                        "assignee",
+                        "team",
+                        "locked",
+                        "secret",
+                    ],
+                },
+                "result": {
+                    "label": text("结果", "Result"),
+                    "fields": ["outcome", "lost_reason", "first_note", "notes"],
+                },
             },
             "views": {
-                "all": {"label": text("全部", "All"), "default": True,
-                        "columns": ["name", "kind", "qty", "due", "secret", "owner"],
-                        "filters": ["kind", "due", "qty", "owner", "active", "labels", "name"],
-                        "search": ["name"], "sort": ["name"]},
+                "all": {
+                    "label": text("全部", "All"),
+                    "default": True,
+                    "columns": ["name", "kind", "qty", "due", "secret", "owner"],
+                    "filters": ["kind", "due", "qty", "owner", "active", "labels", "name"],
+                    "search": ["name"],
+                    "sort": ["name"],
+                },
             },
             "permissions": {
-                "sales": {"actions": ["read", "create", "update"], "scope": "own",
-                          "fields": {"write": {"except": ["team"]}}},
+                "sales": {
+                    "actions": ["read", "create", "update"],
+                    "scope": "own",
+                    "fields": {"write": {"except": ["team"]}},
+                },
                 "sales_manager": {"actions": "all", "scope": "department_tree"},
                 "admin": {"actions": "all", "scope": "all"},
             },
@@ -138,8 +196,10 @@ def hostile() -> dict[str, Any]:
         section["label"] = h
     thing["fields"]["name"]["pattern"] = "^[^!]*$"
     thing["fields"]["name"]["pattern_message"] = h
-    thing["statuses"] = {"initial": "open",
-                         "states": {"open": {"label": h}, "done": {"label": h, "final": True}}}
+    thing["statuses"] = {
+        "initial": "open",
+        "states": {"open": {"label": h}, "done": {"label": h, "final": True}},
+    }
     thing["transitions"] = {"finish": {"from": "open", "to": "done", "label": h}}
     thing["views"]["all"]["columns"].append("status")
     thing["views"]["all"]["filters"].append("status")

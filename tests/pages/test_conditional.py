@@ -43,8 +43,9 @@ def test_conditionally_required_field_is_enforced_on_submit(kitchen_app):
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     block = field_block(body, "lost_reason")
-    assert "This field is required." in block and "is-hidden" not in field_classes(body,
-                                                                                  "lost_reason")
+    assert "This field is required." in block and "is-hidden" not in field_classes(
+        body, "lost_reason"
+    )
     assert 'aria-invalid="true"' in block
     values["lost_reason"] = "Too expensive"
     assert client.post("/thing/new", data={**values, "_fields": list(values)}).status_code == 303

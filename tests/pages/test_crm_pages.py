@@ -68,7 +68,8 @@ def test_R28_another_salesperson_gets_404(pages):
     assert sales2.get(f"/customer/{customer}").status_code == 404
     assert sales2.get(f"/customer/{customer}/edit").status_code == 404
     assert CUSTOMER["company_name"] not in sales2.get("/customer?view=all_customers").get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_unknown_or_unreadable_entity_is_404(pages):
@@ -108,7 +109,7 @@ def test_edit_and_history(pages):
     assert "更名为 恒远机械" in detail  # the supplement under the original value
     assert "线上推广" in detail  # choice label of the new value
     assert "张伟" in detail  # history names who did it
-    timeline = detail[detail.index('class="timeline"'):]
+    timeline = detail[detail.index('class="timeline"') :]
     assert "展会" in timeline and "线上推广" in timeline  # from → to, as labels
 
 
@@ -117,8 +118,10 @@ def test_sensitive_value_is_kept_when_its_input_is_left_blank(pages, app):
     customer = create(sales1)
     edit = sales1.get(f"/customer/{customer}/edit").get_data(as_text=True)
     assert "13800138000" not in edit  # never put back into an input
-    response = sales1.post(f"/customer/{customer}/edit", data={
-        **form_data({"mobile": "", "qq": "123456"}), "row_version": row_version(edit)})
+    response = sales1.post(
+        f"/customer/{customer}/edit",
+        data={**form_data({"mobile": "", "qq": "123456"}), "row_version": row_version(edit)},
+    )
     assert response.status_code == 303
     with state(app).engine.connect() as conn:
         stored = conn.execute(sa.text("select mobile from e_customer where id = :i"),
@@ -141,11 +144,13 @@ def test_stale_version_gets_409_and_keeps_the_input(pages):
     sales1 = pages.client("sales1")
     customer = create(sales1)
     version = row_version(sales1.get(f"/customer/{customer}/edit").get_data(as_text=True))
-    first = sales1.post(f"/customer/{customer}/edit",
-                        data={**form_data({"qq": "111111"}), "row_version": version})
+    first = sales1.post(
+        f"/customer/{customer}/edit", data={**form_data({"qq": "111111"}), "row_version": version}
+    )
     assert first.status_code == 303
-    second = sales1.post(f"/customer/{customer}/edit",
-                         data={**form_data({"qq": "222222"}), "row_version": version})
+    second = sales1.post(
+        f"/customer/{customer}/edit", data={**form_data({"qq": "222222"}), "row_version": version}
+    )
     assert second.status_code == 409
     body = second.get_data(as_text=True)
     assert "其他人修改了它" in body  # the version_conflict message
@@ -168,7 +173,8 @@ def test_archive_needs_the_right(pages, app, org):
     done = admin.post(f"/customer/{customer}/archive", data={"row_version": row_version(detail)})
     assert done.status_code == 303
     assert CUSTOMER["company_name"] not in admin.get("/customer?view=all_customers").get_data(
-        as_text=True)  # archived records leave lists
+        as_text=True
+    )  # archived records leave lists
 
 
 def test_detail_hides_fields_the_role_may_not_read(pages):
@@ -187,8 +193,12 @@ def test_related_list_shows_the_customers_contacts(pages):
     assert f"/contact/new?customer={customer}" in detail
     prefilled = sales1.get(f"/contact/new?customer={customer}").get_data(as_text=True)
     assert f'<option selected value="{customer}">' in prefilled
-    response = sales1.post("/contact/new", data=form_data({
-        "customer": str(customer), "full_name": "李四", "email": "lisi@example.com"}))
+    response = sales1.post(
+        "/contact/new",
+        data=form_data(
+            {"customer": str(customer), "full_name": "李四", "email": "lisi@example.com"}
+        ),
+    )
     assert response.status_code == 303, htmllib.unescape(response.get_data(as_text=True))[:3000]
     detail = sales1.get(f"/customer/{customer}").get_data(as_text=True)
     assert "李四" in detail

@@ -32,9 +32,13 @@ def test_an_inbox_start_page_opens_the_approvals_when_they_exist(pages, app):
 def test_history_of_a_readable_record_hides_unreadable_changes(make_app):
     rulebook = kitchen()
     rulebook["entities"]["thing"]["permissions"]["sales"]["fields"] = {
-        "read": {"except": ["notes"]}, "write": {"except": ["notes", "team"]}}
+        "read": {"except": ["notes"]},
+        "write": {"except": ["notes", "team"]},
+    }
     rulebook["entities"]["thing"]["permissions"]["sales_manager"]["fields"] = {
-        "read": "all", "write": "all"}
+        "read": "all",
+        "write": "all",
+    }
     app, pages = make_app(rulebook)
     sales2 = pages.client("sales2")
     created = sales2.post("/thing/new", data={"name": "Mine", "_fields": ["name"]})
@@ -42,11 +46,13 @@ def test_history_of_a_readable_record_hides_unreadable_changes(make_app):
     manager = pages.client("manager")  # sales2's manager: department_tree scope
     edit = manager.get(f"/thing/{thing}/edit").get_data(as_text=True)
     changed = {"notes": "secret plan", "qty": "737"}
-    response = manager.post(f"/thing/{thing}/edit", data={**changed, "_fields": list(changed),
-                                                          "row_version": row_version(edit)})
+    response = manager.post(
+        f"/thing/{thing}/edit",
+        data={**changed, "_fields": list(changed), "row_version": row_version(edit)},
+    )
     assert response.status_code == 303
     detail = sales2.get(f"/thing/{thing}").get_data(as_text=True)
-    timeline = detail[detail.index('class="timeline"'):]
+    timeline = detail[detail.index('class="timeline"') :]
     assert "secret plan" not in detail and "Notes" not in timeline
     assert "Quantity" in timeline and "737" in timeline  # the readable change is shown
 

@@ -109,8 +109,9 @@ def test_filters_and_search(make_app):
     body = client.get("/thing?f.kind=alpha").get_data(as_text=True)
     assert rows_of(body) and all(int(n[-2:]) % 2 == 1 for n in rows_of(body))
     assert '<option value="alpha" selected>' in body
-    dated = rows_of(client.get("/thing?f.due.from=2026-01-03&f.due.to=2026-01-04").get_data(
-        as_text=True))
+    dated = rows_of(
+        client.get("/thing?f.due.from=2026-01-03&f.due.to=2026-01-04").get_data(as_text=True)
+    )
     assert dated and all(int(n[-2:]) % 5 in (2, 3) and int(n[-2:]) % 3 for n in dated)
     assert rows_of(client.get("/thing?q=thing-07").get_data(as_text=True)) == ["thing-07"]
     numbers = rows_of(client.get("/thing?f.qty.from=3").get_data(as_text=True))

@@ -83,8 +83,9 @@ def test_computed_read_only_and_unwritable_fields_are_not_inputs(kitchen_app):
     new = sales1.get("/thing/new").get_data(as_text=True)
     for name in ("total", "locked", "team"):  # computed, read_only, not writable by sales
         assert f'name="{name}"' not in new
-    response = sales1.post("/thing/new", data={"name": "Widget", "qty": "4", "_fields": ["name",
-                                                                                         "qty"]})
+    response = sales1.post(
+        "/thing/new", data={"name": "Widget", "qty": "4", "_fields": ["name", "qty"]}
+    )
     thing = record_id(response.headers["Location"])
     edit = sales1.get(f"/thing/{thing}/edit").get_data(as_text=True)
     total = field_block(edit, "total")
@@ -95,10 +96,22 @@ def test_computed_read_only_and_unwritable_fields_are_not_inputs(kitchen_app):
 def test_values_round_trip_through_the_form(kitchen_app):
     app, pages = kitchen_app
     manager = pages.client("sales2")  # an English-speaking user
-    values = {"name": "Widget", "qty": "12", "ratio": "0.125", "price": "99.50", "active": "y",
-              "due": "2026-03-01", "meet_at": "2026-03-01T09:30", "kind": "beta",
-              "colors": ["red", "blue"], "labels": "vip, spare", "mail": "a@Example.COM",
-              "site": "https://example.com/x", "phone": "13800138000", "notes": "line 1\nline 2"}
+    values = {
+        "name": "Widget",
+        "qty": "12",
+        "ratio": "0.125",
+        "price": "99.50",
+        "active": "y",
+        "due": "2026-03-01",
+        "meet_at": "2026-03-01T09:30",
+        "kind": "beta",
+        "colors": ["red", "blue"],
+        "labels": "vip, spare",
+        "mail": "a@Example.COM",
+        "site": "https://example.com/x",
+        "phone": "13800138000",
+        "notes": "line 1\nline 2",
+    }
     response = manager.post("/thing/new", data={**values, "_fields": list(values)})
     assert response.status_code == 303, response.get_data(as_text=True)
     thing = record_id(response.headers["Location"])
@@ -117,8 +130,9 @@ def test_values_round_trip_through_the_form(kitchen_app):
     # an unchecked checkbox means false when its marker comes along
     manager.post(f"/thing/{thing}/edit", data={"_fields": ["active"], "row_version":
                                                 row_version(edit)})  # fmt: skip
-    assert "checked" not in field_block(manager.get(f"/thing/{thing}/edit").get_data(
-        as_text=True), "active")
+    assert "checked" not in field_block(
+        manager.get(f"/thing/{thing}/edit").get_data(as_text=True), "active"
+    )
 
 
 def test_javascript_url_is_refused_and_never_a_link(kitchen_app):

@@ -98,5 +98,5 @@ def test_history_of_a_hostile_rulebook_is_text(hostile_app):
     manager.post(f"/thing/{thing}/edit", data={"kind": "beta", "_fields": ["kind"],
                                                "row_version": row_version(edit)})  # fmt: skip
     detail = manager.get(f"/thing/{thing}").get_data(as_text=True)
-    timeline = detail[detail.index('class="timeline"'):]
+    timeline = detail[detail.index('class="timeline"') :]
     assert_escaped(timeline, "history")

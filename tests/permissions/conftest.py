@@ -17,9 +17,19 @@ from tests.api.conftest import CUSTOMER, Api, Tokens
 from tests.pages.conftest import Pages
 
 #: System tables a refused write must leave as they were (plus the entity's own table).
-WATCHED = ("record_history", "read_audit", "outbox", "supplements", "approval_requests",
-           "approval_tasks", "transition_log", "status_periods", "duplicate_keys", "tasks",
-           "inbox_messages")
+WATCHED = (
+    "record_history",
+    "read_audit",
+    "outbox",
+    "supplements",
+    "approval_requests",
+    "approval_tasks",
+    "transition_log",
+    "status_periods",
+    "duplicate_keys",
+    "tasks",
+    "inbox_messages",
+)
 
 
 @pytest.fixture
@@ -102,8 +112,9 @@ def form_data(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, "_fields": list(values)}
 
 
-def insert_row(app: Any, entity: str, owner: int | None, department: int | None,
-               **values: Any) -> int:
+def insert_row(
+    app: Any, entity: str, owner: int | None, department: int | None, **values: Any
+) -> int:
     """A row written straight into the entity's table (scope tests need rows in given hands,
     not valid business records); the status is the initial one unless given."""
     from ruleform.platform.runtime import utcnow

@@ -25,7 +25,9 @@ def _ask(api, customer_id: int, until: date, user: str = "sales2") -> dict:
 
 def _grant(api, request_row: dict, user: str = "sales2", approver: str = "manager") -> None:
     url = f"/access_request/{request_row['id']}/transitions/submit"
-    taken = api.post(url, user=user, json={}, headers={"If-Match": f'W/"{request_row["row_version"]}"'})
+    taken = api.post(
+        url, user=user, json={}, headers={"If-Match": f'W/"{request_row["row_version"]}"'}
+    )
     assert taken.status_code in (200, 202), taken.get_json()
     request_id = taken.get_json()["request_id"]
     decided = api.post(f"/approvals/{request_id}/approve", user=approver, json={})

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.app
 @pytest.fixture
 def customers(row):
     """One customer per salesperson: sales1, sales2 (sales), sales3 (sales_east, below)."""
-    return {u: row("customer", u, company_name=f"{u} 的客户") for u in ("sales1", "sales2", "sales3")}
+    return {
+        u: row("customer", u, company_name=f"{u} 的客户") for u in ("sales1", "sales2", "sales3")
+    }
 
 
 def _api_ids(api, user: str, entity: str = "customer") -> set[int]:

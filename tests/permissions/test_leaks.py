@@ -63,8 +63,12 @@ def test_filtering_by_a_field_the_role_cannot_read_is_refused_not_an_oracle(api,
     assert _refused(missing, "contact_name") == text  # the same answer whatever the value
     assert matching.get_json() == missing.get_json()
     assert _refused(unknown, "no_such_field") == text.replace("contact_name", "no_such_field")
-    for query in ("filter[contact_name][starts]=欧", "filter[contact_name][empty]=true",
-                  "filter[last_contact_at][lt]=2999-01-01", "filter[mobile][not_empty]=true"):
+    for query in (
+        "filter[contact_name][starts]=欧",
+        "filter[contact_name][empty]=true",
+        "filter[last_contact_at][lt]=2999-01-01",
+        "filter[mobile][not_empty]=true",
+    ):
         name = query.split("[")[1].split("]")[0]
         _refused(api.get(f"/customer?{query}", user="finance"), name)
         _refused(api.get(f"/customer/aggregate?{query}", user="finance"), name)
@@ -177,12 +181,17 @@ def test_guessing_another_owners_record_id_gives_404_everywhere(api, pages, make
         assert guessed.status_code == 404, (what, guessed.status_code)
         assert guessed.get_json() == missing.get_json(), what  # existence does not leak
     client = pages.client("sales1")
-    for url in (f"/customer/{theirs}", f"/customer/{theirs}/edit",
-                f"/customer/{theirs}/transitions/submit_review"):
+    for url in (
+        f"/customer/{theirs}",
+        f"/customer/{theirs}/edit",
+        f"/customer/{theirs}/transitions/submit_review",
+    ):
         assert client.get(url).status_code == 404, url
-    for url, data in ((f"/customer/{theirs}/edit", {"row_version": "1", "wechat": "x"}),
-                      (f"/customer/{theirs}/archive", {"row_version": "1"}),
-                      (f"/customer/{theirs}/transitions/submit_review", {"row_version": "1"})):
+    for url, data in (
+        (f"/customer/{theirs}/edit", {"row_version": "1", "wechat": "x"}),
+        (f"/customer/{theirs}/archive", {"row_version": "1"}),
+        (f"/customer/{theirs}/transitions/submit_review", {"row_version": "1"}),
+    ):
         assert client.post(url, data=data).status_code == 404, url
 
 
@@ -327,8 +336,14 @@ def test_history_shows_no_values_of_unreadable_fields(api, pages, make_customer)
     entries = api.get(f"/customer/{customer['id']}/history", user="finance").get_json()["data"]
     assert len(entries) == len(own)  # finance sees that it changed …
     text = str(entries)
-    for secret in ("old@example.com", "new@example.com", "123456789", "补充的秘密信息",
-                   customer["contact_name"], customer["mobile"][-4:]):
+    for secret in (
+        "old@example.com",
+        "new@example.com",
+        "123456789",
+        "补充的秘密信息",
+        customer["contact_name"],
+        customer["mobile"][-4:],
+    ):
         assert secret not in text  # … but none of the values it may not read
     for entry in entries:
         assert not {k.rstrip("+") for k in entry["changes"]} & set(HIDDEN_FROM_FINANCE + ("qq",))

@@ -115,7 +115,9 @@ def _writes(api, page, snapshot, expect, username, entity, record, can, readable
         denied_changes_nothing(ok, lambda t=transition: api.post(
             f"{url}/transitions/{t}", user=username, json={}, headers=headers).status_code,
             f"{name} transition {transition}")  # fmt: skip
-    may_archive = readable and can["archive"] and _in_scope(app, username, entity, record, "archive")
+    may_archive = (
+        readable and can["archive"] and _in_scope(app, username, entity, record, "archive")
+    )
     denied_changes_nothing(may_archive, lambda: api.delete(url, user=username,
                                                            headers=headers).status_code,
                            f"{name} archive")  # fmt: skip

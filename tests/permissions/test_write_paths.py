@@ -209,8 +209,9 @@ def test_parameters_and_headers_cannot_open_another_users_record(api, pages, org
 
 def test_parameters_and_headers_cannot_write_as_someone_else(app, api, pages, org):
     sales1 = org.user("sales1")
-    for n, (query, headers) in enumerate(_variants(org, "manager")[:6] +
-                                         _variants(org, "sales2")[-4:]):
+    for n, (query, headers) in enumerate(
+        _variants(org, "manager")[:6] + _variants(org, "sales2")[-4:]
+    ):
         body = {**CUSTOMER, "company_name": f"冒充测试{n}号有限公司"}
         made = api.post(f"/customer?{query}", user="sales1", json=body, headers=headers)
         assert made.status_code == 201, (query, headers, made.get_json())

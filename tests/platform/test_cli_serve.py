@@ -35,6 +35,7 @@ def invoke(tmp_path, monkeypatch):
 def served(monkeypatch):
     """Calls to ``serve_app``, recorded instead of serving."""
     calls: list[dict] = []
+
     def record(config, **options):
         calls.append({"config": config, **options})
 
@@ -52,7 +53,12 @@ def test_serve_passes_database_rulebook_and_server_options(invoke, served, tmp_p
     assert call["config"] == {"INSTANCE_PATH": str(tmp_path / "inst"), "DATABASE_URL": url,
                               "RULEBOOK": CRM}  # fmt: skip
     assert (call["host"], call["port"], call["workers"], call["threads"], call["dev"]) == (
-        "0.0.0.0", 8123, 3, 2, False)
+        "0.0.0.0",
+        8123,
+        3,
+        2,
+        False,
+    )
 
 
 def test_serve_reads_the_ruleform_environment_variables(invoke, served, tmp_path):
@@ -101,7 +107,11 @@ def test_demo_options(invoke, monkeypatch, tmp_path):
     assert default["data_dir"] == Path("demo-data") and default["reset"] is False
     assert Path(default["rulebook"]) == default_rulebook() == Path(CRM)
     assert (custom["port"], custom["data_dir"], custom["reset"], custom["seed"]) == (
-        5055, Path("elsewhere"), True, 9)
+        5055,
+        Path("elsewhere"),
+        True,
+        9,
+    )
 
 
 def test_database_url_resolution(tmp_path, monkeypatch):
@@ -166,4 +176,3 @@ def test_without_gunicorn_flask_serves_with_a_warning(monkeypatch):
     monkeypatch.setattr(serve_module, "_serve_flask", lambda *a: None)
     with pytest.warns(RuntimeWarning, match="gunicorn is not available"):
         serve_module.serve_app({})
-

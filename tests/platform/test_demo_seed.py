@@ -48,8 +48,11 @@ def seeded(crm_template, tmp_path_factory):
         admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        url = sa.engine.make_url(crm_template["url"]).set(database=name).render_as_string(
-            hide_password=False)
+        url = (
+            sa.engine.make_url(crm_template["url"])
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
         drop = (admin, name)
     engine = create_engine(url)
     runtime = load_runtime(engine, None)
@@ -178,10 +181,12 @@ def test_the_same_seed_gives_the_same_data_whatever_the_time_of_day():
     evening = build_scenario(11, datetime(2026, 5, 1, 13, tzinfo=UTC))
     assert Counter(r.entity for r in morning) == Counter(r.entity for r in evening)
     assert [r.payload.get("company_name") for r in morning] == [
-        r.payload.get("company_name") for r in evening]
+        r.payload.get("company_name") for r in evening
+    ]
     other = build_scenario(12, datetime(2026, 5, 1, 1, tzinfo=UTC))
     assert [r.payload.get("company_name") for r in other][:20] != [
-        r.payload.get("company_name") for r in morning][:20]
+        r.payload.get("company_name") for r in morning
+    ][:20]
 
 
 def test_prepare_database_seeds_once_and_reset_starts_over(tmp_path):

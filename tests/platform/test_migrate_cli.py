@@ -160,7 +160,8 @@ def test_dropping_a_field_with_archive_keeps_the_values_in_archived_values(
         rows = conn.execute(sa.text("select entity, record_id, field, value, rulebook_version "
                                     "from archived_values")).all()  # fmt: skip
     assert [(r.entity, r.record_id, r.field, r.rulebook_version) for r in rows] == [
-        ("customer", record, "linkedin", 3)]
+        ("customer", record, "linkedin", 3)
+    ]
     assert rows[0].value in ("linkedin.com/in/zhangsan", '"linkedin.com/in/zhangsan"')
 
 
@@ -281,8 +282,9 @@ def test_removing_a_status_records_hold_needs_a_move_and_archive(run, engine, or
     with engine.begin() as conn:
         actor = load_actor(conn, org.user("sales1"))
         record = RecordService(runtime, conn, actor).create("customer", CUSTOMER)
-        conn.execute(sa.text("update e_customer set status = 'prospect' where id = :id"),
-                     {"id": record.id})  # test setup: the review is not what this test is about
+        conn.execute(
+            sa.text("update e_customer set status = 'prospect' where id = :id"), {"id": record.id}
+        )  # test setup: the review is not what this test is about
         manager = load_actor(conn, org.user("manager"))  # sales may not take `hold`
         apply_transition(runtime, conn, manager, "customer", record.id, "hold", {}, 1)
     refused = run("migrate", "--rulebook", CRM, "--locale", "en")
@@ -313,8 +315,14 @@ def test_a_running_server_serves_a_newly_published_version_without_a_restart(
     from ruleform.platform import publish
     from ruleform.platform.auth.tokens import create_token
 
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": database_url,
-                      "TESTING": True, "RULEBOOK_CHECK_SECONDS": 0.05})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": database_url,
+            "TESTING": True,
+            "RULEBOOK_CHECK_SECONDS": 0.05,
+        }
+    )
     st = state(app)
     with st.engine.begin() as conn:
         token = create_token(conn, org.user("sales1"), "follower test").token

@@ -52,8 +52,10 @@ def test_R01_phone_and_email_are_validated_and_normalised(as_user):
 
 def test_every_error_is_reported_at_once_and_nothing_is_saved(app, as_user):
     with pytest.raises(FieldErrors) as err:
-        as_user("sales1", lambda s: s.create("customer", {"company_name": "x", "mobile": "1",
-                                                          "bogus": 1}))
+        as_user(
+            "sales1",
+            lambda s: s.create("customer", {"company_name": "x", "mobile": "1", "bogus": 1}),
+        )
     assert {"mobile", "bogus", "contact_name", "source"} <= set(err.value.errors)
     with state(app).engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from e_customer")).scalar() == 0
@@ -67,8 +69,10 @@ def test_R03_importance_score_is_computed_on_save(as_user):
 
 def test_R12_append_only_field_keeps_original_and_records_supplement(as_user):
     view = _create(as_user)
-    as_user("sales1", lambda s: s.update("customer", view.id,
-                                         {"company_name": "改过的名字"}, view.version))
+    as_user(
+        "sales1",
+        lambda s: s.update("customer", view.id, {"company_name": "改过的名字"}, view.version),
+    )
     after = as_user("sales1", lambda s: s.get("customer", view.id))
     assert after.values["company_name"] == CUSTOMER["company_name"]
     assert [x["text"] for x in after.supplements["company_name"]] == ["改过的名字"]
@@ -108,12 +112,19 @@ def test_R33_history_records_who_changed_what_from_what_to_what(app, as_user, or
     view = _create(as_user)
     as_user("sales1", lambda s: s.update("customer", view.id, {"qq": "12345"}, view.version))
     with state(app).engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "select action, changes, user_id from record_history where record_id = :id "
-            "order by id"), {"id": view.id}).all()
+        rows = conn.execute(
+            sa.text(
+                "select action, changes, user_id from record_history where record_id = :id "
+                "order by id"
+            ),
+            {"id": view.id},
+        ).all()
     assert [r.action for r in rows] == ["create", "update"]
-    changes = rows[1].changes if isinstance(rows[1].changes, dict) else __import__("json").loads(
-        rows[1].changes)
+    changes = (
+        rows[1].changes
+        if isinstance(rows[1].changes, dict)
+        else __import__("json").loads(rows[1].changes)
+    )
     assert changes["qq"] == [None, "12345"]
     assert rows[1].user_id == org.user("sales1")
 
@@ -124,9 +135,11 @@ def test_list_filters_sorts_and_pages_inside_the_database(as_user):
     _create(as_user, "sales2", company_name="别人的公司")
 
     def page(s, cursor=None):
-        return run_list(s, s.rt.entity("customer"),
-                        ListQuery(sort=[], cursor=cursor, page_size=3,
-                                  filters=[Filter("qq", "ge", "10002")]))
+        return run_list(
+            s,
+            s.rt.entity("customer"),
+            ListQuery(sort=[], cursor=cursor, page_size=3, filters=[Filter("qq", "ge", "10002")]),
+        )
 
     seen, cursor = [], None
     while True:
@@ -142,5 +155,9 @@ def test_list_filters_sorts_and_pages_inside_the_database(as_user):
 def test_filtering_on_a_field_the_role_cannot_read_is_refused(as_user):
     _create(as_user)
     with pytest.raises(FieldErrors):
-        as_user("finance", lambda s: run_list(s, s.rt.entity("customer"),
-                                              ListQuery(filters=[Filter("qq", "eq", "12345")])))
+        as_user(
+            "finance",
+            lambda s: run_list(
+                s, s.rt.entity("customer"), ListQuery(filters=[Filter("qq", "eq", "12345")])
+            ),
+        )

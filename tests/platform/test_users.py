@@ -77,7 +77,8 @@ def test_update_user_checks_every_value(conn, org):
 def test_a_manager_chain_cannot_loop(conn, org):
     # sales1 → manager → gm; gm reporting to sales1 would close the loop
     assert refused(update_user, conn, org.user("gm"), {"manager_id": org.user("sales1")}) == {
-        "manager_id": ["manager_cycle"]}
+        "manager_id": ["manager_cycle"]
+    }
     update_user(conn, org.user("sales1"), {"manager_id": org.user("gm")})
 
 

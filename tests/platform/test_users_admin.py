@@ -193,7 +193,10 @@ def test_admin_creates_and_edits_a_department(app, admin, org):
     with state(app).engine.connect() as conn:
         dept = get_department(conn, new_id)
     assert (dept["label_zh"], dept["parent_id"], dept["manager_id"]) == (
-        "华北大区", org.departments["company"], None)
+        "华北大区",
+        org.departments["company"],
+        None,
+    )
 
 
 def test_a_department_cannot_move_below_itself(app, admin, org):
@@ -211,8 +214,10 @@ def test_a_department_cannot_move_below_itself(app, admin, org):
 
 
 def test_department_identifiers_are_unique(admin):
-    response = admin.post("/admin/departments/new", data={
-        "name": "SALES", "label_zh": "", "label_en": "", "parent_id": "", "manager_id": ""})
+    response = admin.post(
+        "/admin/departments/new",
+        data={"name": "SALES", "label_zh": "", "label_en": "", "parent_id": "", "manager_id": ""},
+    )
     assert response.status_code == 422
     assert "已有其他部门使用此标识" in response.get_data(as_text=True)
 
@@ -221,6 +226,9 @@ def test_the_database_itself_refuses_a_username_differing_only_in_case(app):
     """Even a write that skips the account code (an import, a race) cannot make a second
     account for the same person."""
     with state(app).engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
-        conn.execute(sa.text(
-            "insert into users (username, display_name, active, is_admin, session_epoch,"
-            " created_at) values ('SALES1', 'x', true, false, 0, CURRENT_TIMESTAMP)"))
+        conn.execute(
+            sa.text(
+                "insert into users (username, display_name, active, is_admin, session_epoch,"
+                " created_at) values ('SALES1', 'x', true, false, 0, CURRENT_TIMESTAMP)"
+            )
+        )

@@ -94,8 +94,9 @@ class Rules:
     def take(self, username: str, entity: str, record_id: int, name: str, when: str,
              fields: dict[str, Any] | None = None) -> Any:  # fmt: skip
         version = self.record(entity, record_id)["row_version"]
-        return self.run(username, when,
-                        lambda r, w: w.apply(entity, record_id, name, fields or {}, version))
+        return self.run(
+            username, when, lambda r, w: w.apply(entity, record_id, name, fields or {}, version)
+        )
 
     def set_status(self, entity: str, record_id: int, status: str, when: str) -> None:
         """Put a record in ``status`` directly (with its status period), as the engine would."""
@@ -142,7 +143,9 @@ class Rules:
     def record(self, entity: str, record_id: int) -> dict[str, Any]:
         with self.reading() as conn:
             table = self.rt.table(entity)
-            return dict(conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().one())
+            return dict(
+                conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().one()
+            )
 
     def outbox(self, rule: str | None = None, record_id: int | None = None) -> list[dict[str, Any]]:
         """Time-rule outbox rows (not workflow events, not cap alerts), oldest first, payload parsed."""

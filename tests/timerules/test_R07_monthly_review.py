@@ -36,8 +36,14 @@ def test_R07_top_customers_are_reviewed_monthly_by_rank_and_scope(rules):
     from ruleform.platform.auth.users import create_user
 
     with rules.engine.begin() as conn:
-        vp = create_user(conn, "vp", "demo", display_name="营销副总",
-                         department_id=rules.org.departments["company"], roles=["marketing_vp"])
+        vp = create_user(
+            conn,
+            "vp",
+            "demo",
+            display_name="营销副总",
+            department_id=rules.org.departments["company"],
+            roles=["marketing_vp"],
+        )
     scores = _customers(rules)
     rules.tick("2026-01-31 09:00", only=ONLY)
     rules.tick("2026-02-01 08:59", only=ONLY)
@@ -55,7 +61,8 @@ def test_R07_top_customers_are_reviewed_monthly_by_rank_and_scope(rules):
     ranks = {}
     for message in rules.outbox("monthly_review_department"):
         ranks.setdefault(rules.record("customer", message["record_id"])["department"], []).append(
-            message["payload"]["detail"]["rank"])
+            message["payload"]["detail"]["rank"]
+        )
     assert sorted(len(r) for r in ranks.values()) == [6, 12]
     assert all(sorted(r) == list(range(1, len(r) + 1)) for r in ranks.values())
     # due in 10 working days, in the assignee's language

@@ -33,8 +33,12 @@ def test_R08_stale_customer_reminds_owner_then_supervisor(rules):
 
     report = rules.tick("2026-04-16 10:05")  # day 45: owner and supervisor, inbox and email
     assert rules.sent_to("stale_customer", customer) == [
-        ("email", "manager"), ("email", "sales1"), ("inbox", "manager"), ("inbox", "manager"),
-        ("inbox", "sales1")]  # the last inbox row is the supervisor's task notification
+        ("email", "manager"),
+        ("email", "sales1"),
+        ("inbox", "manager"),
+        ("inbox", "manager"),
+        ("inbox", "sales1"),
+    ]  # the last inbox row is the supervisor's task notification
     (task,) = rules.tasks(STALE)
     assert task["user_id"] == rules.uid("manager") and task["record_id"] == customer
     assert "客户" in task["title"] and task["status"] == "open"
@@ -42,15 +46,19 @@ def test_R08_stale_customer_reminds_owner_then_supervisor(rules):
     assert str(task["due_at"]).startswith("2026-04-21 02:00")
     run = report.of(STALE)
     assert (run.matched, run.sent, run.errors) == (1, 5, 0)
-    (message,) = [m for m in rules.outbox("stale_customer", customer)
-                  if m["channel"] == "email" and m["recipient"] == str(rules.uid("manager"))]
+    (message,) = [
+        m
+        for m in rules.outbox("stale_customer", customer)
+        if m["channel"] == "email" and m["recipient"] == str(rules.uid("manager"))
+    ]
     payload = message["payload"]
     assert payload["recipient"] == {"user_id": rules.uid("manager")}
     assert payload["occurrence"] == "stale-since:2026-03-02T02:00:00Z"
     assert "{{ record.company_name }}" in payload["message"]["subject"]["en"]  # rendered later
     assert message["idempotency_key"] == (
         f"tr:{STALE}:{customer}:stale-since:2026-03-02T02:00:00Z:a0:email:"
-        f"user:{rules.uid('manager')}")
+        f"user:{rules.uid('manager')}"
+    )
 
 
 def test_R08_trap_the_45_day_rule_does_not_refire_every_tick_and_rearms_after_an_update(rules):
@@ -62,13 +70,20 @@ def test_R08_trap_the_45_day_rule_does_not_refire_every_tick_and_rearms_after_an
     assert len(rules.tasks(STALE)) == 1
 
     # the owner logs a contact: the rule re-arms, but only 45 days after the new update
-    rules.update("sales1", "customer", customer,
-                 {"last_contact_at": "2026-05-21T15:00:00+08:00"}, "2026-05-21 15:00")
+    rules.update(
+        "sales1",
+        "customer",
+        customer,
+        {"last_contact_at": "2026-05-21T15:00:00+08:00"},
+        "2026-05-21 15:00",
+    )
     rules.tick("2026-06-20 09:00")
     assert rules.occurrences(STALE, customer) == ["stale-since:2026-03-02T02:00:00Z"]
     rules.tick("2026-07-05 15:01")
     assert rules.occurrences(STALE, customer) == [
-        "stale-since:2026-03-02T02:00:00Z", "stale-since:2026-05-21T07:00:00Z"]
+        "stale-since:2026-03-02T02:00:00Z",
+        "stale-since:2026-05-21T07:00:00Z",
+    ]
     assert len(rules.tasks(STALE)) == 2
     # re-running the same tick writes nothing new (the ledger is the source of truth)
     before = len(rules.rows("select id from outbox"))
@@ -85,8 +100,7 @@ def test_R08_a_customer_updated_between_sweep_and_write_is_not_reminded(rules):
 
     def update_first(sweep, conn, batch):  # someone saves the customer meanwhile
         table = rules.rt.table("customer")
-        conn.execute(table.update().where(table.c.id == customer)
-                     .values(last_contact_at=contacted))
+        conn.execute(table.update().where(table.c.id == customer).values(last_contact_at=contacted))
         return original(sweep, conn, batch)
 
     ticks._recheck = update_first

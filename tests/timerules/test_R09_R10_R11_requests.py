@@ -17,22 +17,36 @@ pytestmark = pytest.mark.app
 
 
 def test_R09_request_received_then_overdue_at_the_asked_time_or_after_24_hours(rules):
-    base = {"subject": "请协助报价", "details": "客户需要技术参数",
-            "target_department": rules.org.departments["service"], "responder": rules.uid("service")}
+    base = {
+        "subject": "请协助报价",
+        "details": "客户需要技术参数",
+        "target_department": rules.org.departments["service"],
+        "responder": rules.uid("service"),
+    }
     plain = rules.create("sales1", "collaboration_request", base, "2026-03-02 10:00")
-    asked = rules.create("sales1", "collaboration_request",
-                         {**base, "reply_by": "2026-03-02T15:00:00+08:00"}, "2026-03-02 10:00")
+    asked = rules.create(
+        "sales1",
+        "collaboration_request",
+        {**base, "reply_by": "2026-03-02T15:00:00+08:00"},
+        "2026-03-02 10:00",
+    )
     for record in (plain, asked):
         rules.take("sales1", "collaboration_request", record, "send", "2026-03-02 10:00")
     only = ["collaboration_request.request_received", "collaboration_request.reply_overdue_default",
             "collaboration_request.reply_overdue_requested"]  # fmt: skip
     rules.tick("2026-03-02 10:01", only=only)
     assert rules.sent_to("request_received", plain) == [("email", "service"), ("inbox", "service")]
-    assert rules.ledger("collaboration_request.request_received", plain)[0]["occurrence"].startswith("event:")
+    assert rules.ledger("collaboration_request.request_received", plain)[0][
+        "occurrence"
+    ].startswith("event:")
 
     rules.tick("2026-03-02 15:00", only=only)  # the asked time passed
     assert rules.sent_to("reply_overdue_requested") == [
-        ("email", "sales1"), ("email", "service"), ("inbox", "sales1"), ("inbox", "service")]
+        ("email", "sales1"),
+        ("email", "service"),
+        ("inbox", "sales1"),
+        ("inbox", "service"),
+    ]
     assert rules.outbox("reply_overdue_default") == []
     rules.tick("2026-03-03 09:59", only=only)
     assert rules.outbox("reply_overdue_default") == []
@@ -48,8 +62,15 @@ def test_R10_issue_items_are_handled_the_same_day_or_reported_by_email(rules):
         "assignee": rules.uid("sales1")}, "2026-03-02 09:00") for i in range(2)]  # fmt: skip
     for item in items:
         rules.take("it", "issue_control_item", item, "publish", "2026-03-02 09:30")
-    only = [f"issue_control_item.{n}" for n in (
-        "assign_to_person", "reported_by_email", "end_of_day_reminder", "same_day_escalation")]
+    only = [
+        f"issue_control_item.{n}"
+        for n in (
+            "assign_to_person",
+            "reported_by_email",
+            "end_of_day_reminder",
+            "same_day_escalation",
+        )
+    ]
     rules.tick("2026-03-02 09:31", only=only)
     for item in items:  # handed to the person named on it (reassign through the record service)
         assert rules.record("issue_control_item", item)["owner"] == rules.uid("sales1")
@@ -58,8 +79,14 @@ def test_R10_issue_items_are_handled_the_same_day_or_reported_by_email(rules):
         assert history["changes"]["owner"] == [rules.uid("it"), rules.uid("sales1")]
         assert history["changes"]["_workflow"]["rule"] == "issue_control_item.assign_to_person"
 
-    rules.take("sales1", "issue_control_item", items[0], "report_unable", "2026-03-02 14:00",
-               {"cannot_handle_reason": "需要IT部协助"})
+    rules.take(
+        "sales1",
+        "issue_control_item",
+        items[0],
+        "report_unable",
+        "2026-03-02 14:00",
+        {"cannot_handle_reason": "需要IT部协助"},
+    )
     rules.tick("2026-03-02 16:00", only=only)
     assert rules.sent_to("reported_by_email", items[0]) == [("email", "it"), ("email", "manager")]
     assert rules.sent_to("end_of_day_reminder") == [("inbox", "sales1")]  # only the pending one
@@ -74,18 +101,35 @@ def test_R11_suggestions_reach_it_and_the_supervisor_and_it_answers_in_24_workin
         "2026-03-06 16:00") for subject in ("批量导入", "批量导出"))  # fmt: skip
     for suggestion in (answered, ignored):
         rules.take("sales1", "improvement_suggestion", suggestion, "submit", "2026-03-06 16:00")
-    only = ["improvement_suggestion.sent_to_it_and_supervisor", "improvement_suggestion.it_reply_sla"]
+    only = [
+        "improvement_suggestion.sent_to_it_and_supervisor",
+        "improvement_suggestion.it_reply_sla",
+    ]
     rules.tick("2026-03-06 16:01", only=only)
     assert rules.sent_to("sent_to_it_and_supervisor", answered) == [
-        ("email", "it"), ("email", "manager"), ("inbox", "it"), ("inbox", "manager")]
-    rules.take("it", "improvement_suggestion", answered, "answer", "2026-03-10 10:00",
-               {"it_reply": "下个版本支持"})
+        ("email", "it"),
+        ("email", "manager"),
+        ("inbox", "it"),
+        ("inbox", "manager"),
+    ]
+    rules.take(
+        "it",
+        "improvement_suggestion",
+        answered,
+        "answer",
+        "2026-03-10 10:00",
+        {"it_reply": "下个版本支持"},
+    )
     # Friday 16:00 + 24 working hours (8 a day) = Wednesday 16:00
     rules.tick("2026-03-11 15:59", only=only)
     assert rules.outbox("it_reply_sla") == []
     rules.tick("2026-03-11 16:00", only=only)
     assert rules.sent_to("it_reply_sla") == [
-        ("email", "it"), ("email", "sales1"), ("inbox", "it"), ("inbox", "sales1")]
+        ("email", "it"),
+        ("email", "sales1"),
+        ("inbox", "it"),
+        ("inbox", "sales1"),
+    ]
     assert {m["record_id"] for m in rules.outbox("it_reply_sla")} == {ignored}
 
 

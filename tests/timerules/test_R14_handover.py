@@ -18,14 +18,25 @@ ONLY = [FOLLOW_UP, OVERDUE]
 def _hand_over(rules, customers: list[int], when: str) -> None:
     """The supervisor's bulk transfer: sales1 left, sales2 takes over."""
     for customer in customers:
-        rules.update("manager", "customer", customer, {
-            "owner": rules.uid("sales2"), "handover_at": f"{when.replace(' ', 'T')}:00+08:00",
-            "handover_reason": "employee_left", "previous_owner": rules.uid("sales1")}, when)
+        rules.update(
+            "manager",
+            "customer",
+            customer,
+            {
+                "owner": rules.uid("sales2"),
+                "handover_at": f"{when.replace(' ', 'T')}:00+08:00",
+                "handover_reason": "employee_left",
+                "previous_owner": rules.uid("sales1"),
+            },
+            when,
+        )
 
 
 def test_R14_handover_gives_the_new_owner_and_customer_service_tasks_due_in_2_working_days(rules):
-    customers = [rules.customer("2026-01-05 10:00",
-                                last_contact_at="2026-01-05T10:00:00+08:00") for _ in range(3)]
+    customers = [
+        rules.customer("2026-01-05 10:00", last_contact_at="2026-01-05T10:00:00+08:00")
+        for _ in range(3)
+    ]
     for customer in customers:
         rules.set_status("customer", customer, "interested", "2026-01-05 10:00")
     _hand_over(rules, customers, "2026-04-03 16:00")  # Friday before Qingming (4-6 April off)
@@ -46,13 +57,21 @@ def test_R14_handover_gives_the_new_owner_and_customer_service_tasks_due_in_2_wo
     assert len(inbox) == 9 and {m["channel"] for m in inbox} == {"inbox"}
 
     # one customer is contacted in time; the other two are overdue after 2 working days
-    rules.update("sales2", "customer", customers[0],
-                 {"last_contact_at": "2026-04-07T11:00:00+08:00"}, "2026-04-07 11:00")
+    rules.update(
+        "sales2",
+        "customer",
+        customers[0],
+        {"last_contact_at": "2026-04-07T11:00:00+08:00"},
+        "2026-04-07 11:00",
+    )
     rules.tick("2026-04-08 15:59", only=ONLY)
     assert rules.outbox("handover_contact_overdue") == []
     rules.tick("2026-04-08 16:00", only=ONLY)
     overdue = rules.outbox("handover_contact_overdue")
     assert {m["record_id"] for m in overdue} == set(customers[1:])
-    assert {m["recipient"] for m in overdue} == {str(rules.uid("sales2")), str(rules.uid("manager"))}
+    assert {m["recipient"] for m in overdue} == {
+        str(rules.uid("sales2")),
+        str(rules.uid("manager")),
+    }
     rules.tick("2026-04-10 16:00", only=ONLY)
     assert len(rules.tasks(FOLLOW_UP)) == 9 and len(rules.outbox("handover_contact_overdue")) == 8

@@ -42,7 +42,9 @@ def test_R16_hoarded_customers_are_flagged_to_the_supervisor_each_monday(rules):
     rules.tick("2026-03-02 15:00", only=[HOARDING])
     rules.tick("2026-03-09 09:00", only=[HOARDING])  # the next Monday: flagged again
     assert rules.occurrences(HOARDING, idle) == [
-        "schedule:2026-03-02T01:00:00Z", "schedule:2026-03-09T01:00:00Z"]
+        "schedule:2026-03-02T01:00:00Z",
+        "schedule:2026-03-09T01:00:00Z",
+    ]
 
 
 def test_R36_churn_risk_flag_is_set_and_cleared_by_the_system_with_history(rules):
@@ -57,14 +59,20 @@ def test_R36_churn_risk_flag_is_set_and_cleared_by_the_system_with_history(rules
     record = rules.record("customer", customer)
     assert record["at_risk"] is True and str(record["risk_since"]) == "2026-03-03"
     assert rules.sent_to("churn_risk", customer) == [
-        ("email", "manager"), ("email", "sales1"), ("inbox", "manager"), ("inbox", "sales1")]
+        ("email", "manager"),
+        ("email", "sales1"),
+        ("inbox", "manager"),
+        ("inbox", "sales1"),
+    ]
     entry = rules.history("customer", customer)[-1]
     assert entry["user_id"] is None and entry["changes"]["at_risk"] == [False, True]
     assert entry["changes"]["_workflow"]["rule"] == CHURN
     rules.tick("2026-03-04 07:00", only=[CHURN, CLEARED])  # flagged already: nothing new
     assert len(rules.occurrences(CHURN, customer)) == 1
 
-    rules.update("sales1", "contract", contracts[0], {"renewed_on": "2026-01-20"}, "2026-03-04 10:00")
+    rules.update(
+        "sales1", "contract", contracts[0], {"renewed_on": "2026-01-20"}, "2026-03-04 10:00"
+    )
     rules.tick("2026-03-05 07:00", only=[CHURN, CLEARED])
     record = rules.record("customer", customer)
     assert record["at_risk"] is False and record["risk_since"] is None

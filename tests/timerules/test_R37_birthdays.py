@@ -46,8 +46,12 @@ def test_R37_new_year_wrap_and_29_february(rules):
 def test_R37_a_lost_customer_gets_no_reminder_and_contacts_have_their_own(rules):
     lost = rules.customer("2026-01-05 10:00", contact_birthday="1980-06-15")
     rules.set_status("customer", lost, "lost", "2026-01-05 10:00")
-    contact = rules.create("sales1", "contact", {"customer": lost, "full_name": "王五", "mobile": "13900139000",
-                                                 "birthday": "1990-06-14"}, "2026-01-05 10:00")
+    contact = rules.create(
+        "sales1",
+        "contact",
+        {"customer": lost, "full_name": "王五", "mobile": "13900139000", "birthday": "1990-06-14"},
+        "2026-01-05 10:00",
+    )
     rules.tick("2026-06-12 09:00", only=ONLY)
     assert rules.occurrences(RULE, lost) == []
     assert rules.occurrences("contact.birthday_reminder", contact) == ["birthday:2026"]

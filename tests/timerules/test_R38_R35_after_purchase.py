@@ -76,7 +76,10 @@ def test_R35_dry_run_records_the_audience_and_every_rendered_message(rules):
     rows = rules.rows("select * from rule_dry_runs where rule = :r order by record_id", r=SURVEY)
     assert [r["record_id"] for r in rows] == orders
     assert {r["channel"] for r in rows} == {"a0:sms"} and rows[0]["mode"] == "dry_run"
-    assert rules.record("sales_order", orders[0])["order_no"] in rows[0]["body"] and "{{" not in rows[0]["body"]
+    assert (
+        rules.record("sales_order", orders[0])["order_no"] in rows[0]["body"]
+        and "{{" not in rows[0]["body"]
+    )
     rules.tick("2026-03-05 10:05", only=ONLY)  # the same audience is not recorded twice
     assert len(rules.rows("select id from rule_dry_runs where rule = :r", r=SURVEY)) == 3
 
@@ -95,8 +98,13 @@ def test_R35_canary_reaches_only_the_allow_list_then_a_human_ok_makes_it_active(
     from ruleform.workflow_engine.timerules.rollout import approve
 
     with rules.engine.begin() as conn:  # the administrator's OK
-        approve(conn, rules.rt.system_table("rule_states"), find_rule(rules.rt.rulebook, SURVEY),
-                local("2026-03-05 10:20"), rules.uid("admin"))
+        approve(
+            conn,
+            rules.rt.system_table("rule_states"),
+            find_rule(rules.rt.rulebook, SURVEY),
+            local("2026-03-05 10:20"),
+            rules.uid("admin"),
+        )
     rules.tick("2026-03-05 10:30", only=[SURVEY])
     assert len(rules.outbox("satisfaction_survey")) == 3  # the others now, the pilot not again
 
@@ -110,7 +118,9 @@ def test_R35_crossing_a_cap_pauses_the_rule_and_alerts_instead_of_truncating(rul
     assert rules.outbox("satisfaction_survey") == []  # not 2 of 3: nothing
     alerts = rules.rows("select channel, recipient, payload from outbox where kind = 'alert'")
     assert {(a["channel"], a["recipient"]) for a in alerts} == {
-        ("inbox", str(rules.uid("admin"))), ("email", str(rules.uid("admin")))}
+        ("inbox", str(rules.uid("admin"))),
+        ("email", str(rules.uid("admin"))),
+    }
     (state,) = rules.rows("select * from rule_states where rule = :r", r=SURVEY)
     assert state["rollout"] == "paused" and "cap per run is 2" in state["paused_reason"]
     rules.tick("2026-03-05 10:05", only=[SURVEY])  # paused: nothing, not even evaluated

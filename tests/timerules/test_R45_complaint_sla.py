@@ -63,8 +63,14 @@ def test_R45_waiting_for_the_customer_pauses_the_clock(rules):
     assert rules.occurrences(RESPONSE, ticket) == []  # stopped by in_progress
     assert len(rules.occurrences(RESOLUTION, ticket)) == 1  # the resolution clock runs on
 
-    rules.take("service", "ticket", ticket, "escalate_to_technical", "2025-10-09 09:00",
-               {"technical_assignee": rules.uid("tech")})
+    rules.take(
+        "service",
+        "ticket",
+        ticket,
+        "escalate_to_technical",
+        "2025-10-09 09:00",
+        {"technical_assignee": rules.uid("tech")},
+    )
     rules.take("service", "ticket", ticket, "wait_for_customer", "2025-10-09 10:00")
     rules.tick("2025-10-09 17:00", only=ONLY)  # paused: nothing happens while waiting
     rules.take("service", "ticket", ticket, "customer_replied", "2025-10-10 10:00")
@@ -86,8 +92,9 @@ def test_R45_waiting_for_the_customer_pauses_the_clock(rules):
 def test_R45_a_resolved_complaint_stops_the_clock_and_reopening_does_not_restart_it(rules):
     ticket = _complaint(rules, "2025-09-26 17:00")
     rules.take("service", "ticket", ticket, "accept", "2025-09-29 10:00")
-    rules.take("service", "ticket", ticket, "resolve", "2025-09-29 11:00",
-               {"resolution": "更换轴承"})
+    rules.take(
+        "service", "ticket", ticket, "resolve", "2025-09-29 11:00", {"resolution": "更换轴承"}
+    )
     rules.tick("2025-10-20 10:00", only=ONLY)
     assert rules.occurrences(RESOLUTION, ticket) == []
     rules.take("service", "ticket", ticket, "reopen", "2025-10-20 11:00")

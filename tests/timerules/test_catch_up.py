@@ -25,8 +25,10 @@ def test_fire_policy_fires_every_missed_tick_once(rules):
     rules.tick("2026-02-28 12:00", only=[HOARDING])  # the last tick before three weeks down
     report = rules.tick("2026-03-19 12:00", only=[HOARDING])
     assert rules.occurrences(HOARDING, customer) == [
-        "schedule:2026-03-02T01:00:00Z", "schedule:2026-03-09T01:00:00Z",
-        "schedule:2026-03-16T01:00:00Z"]
+        "schedule:2026-03-02T01:00:00Z",
+        "schedule:2026-03-09T01:00:00Z",
+        "schedule:2026-03-16T01:00:00Z",
+    ]
     (run,) = rules.rows("select * from rule_runs where rule = :r", r=HOARDING)
     assert str(run["since"]).startswith("2026-02-28 04:00") and run["matched"] == 3
     rules.tick("2026-03-19 12:01", only=[HOARDING])
@@ -41,8 +43,9 @@ def test_skip_older_than_policy_drops_what_is_too_late(rules):
         opp = rules.create("sales1", "opportunity", {
             "opportunity_name": f"二期 {when}", "customer": customer, "amount": "300000",
             "expected_close_date": "2026-12-31"}, when)  # fmt: skip
-        rules.take("sales1", "opportunity", opp, "submit_proposal", when,
-                   {"proposal_summary": "两条产线"})
+        rules.take(
+            "sales1", "opportunity", opp, "submit_proposal", when, {"proposal_summary": "两条产线"}
+        )
         opportunities.append(opp)
     rules.tick("2026-03-02 09:00", only=[PROPOSAL])  # last tick before the outage
     report = rules.tick("2026-03-05 12:00", only=[PROPOSAL])  # 3 days down; age limit 2 days
@@ -76,21 +79,27 @@ def _run(rules, rule, when: str):
 
 def test_coalesce_policy_fires_once_for_the_missed_span(rules):
     """lead_follow_up: level 1 after 2 working days, level 2 (escalation) after 5."""
-    coalescing = dataclasses.replace(rules.rt.entity("lead").time_rules["lead_follow_up"],
-                                     late_policy="coalesce")
+    coalescing = dataclasses.replace(
+        rules.rt.entity("lead").time_rules["lead_follow_up"], late_policy="coalesce"
+    )
     lead = _lead(rules, "2026-03-02 10:00")  # Monday
     _run(rules, coalescing, "2026-03-02 11:00")
     _run(rules, coalescing, "2026-03-11 10:00")  # down 9 days: both levels missed
     fired = {r["occurrence"]: r["status"] for r in rules.ledger(LEADS, lead) if r["channel"] == "*"}
-    assert fired == {f"sla:{_clock(rules, lead)}:level:1": "coalesced",
-                     f"sla:{_clock(rules, lead)}:level:2": "sent"}
+    assert fired == {
+        f"sla:{_clock(rules, lead)}:level:1": "coalesced",
+        f"sla:{_clock(rules, lead)}:level:2": "sent",
+    }
     assert {m["kind"] for m in rules.outbox("lead_follow_up", lead)} == {"escalate"}
     _run(rules, coalescing, "2026-03-12 10:00")
     assert len(rules.outbox("lead_follow_up", lead)) == 1
 
     other = _lead(rules, "2026-03-02 10:00")  # the declared policy (fire): both levels
     rules.tick("2026-03-11 10:00", only=[LEADS])
-    assert sorted(m["kind"] for m in rules.outbox("lead_follow_up", other)) == ["escalate", "notify"]
+    assert sorted(m["kind"] for m in rules.outbox("lead_follow_up", other)) == [
+        "escalate",
+        "notify",
+    ]
 
 
 def _clock(rules, lead: int) -> int:

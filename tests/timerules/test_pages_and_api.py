@@ -43,14 +43,17 @@ def test_admin_page_shows_dry_run_results_and_changes_the_rollout(rules, client)
     (row,) = rules.rows("select rollout, updated_by from rule_states where rule = :r",
                         r="sales_order.satisfaction_survey")  # fmt: skip
     assert row == {"rollout": "active", "updated_by": rules.uid("admin")}
-    client.post("/admin/time-rules/sales_order.satisfaction_survey/caps",
-                data={"cap_per_run": "5", "cap_per_day": "", "canary": "13900000000\nsales"})
+    client.post(
+        "/admin/time-rules/sales_order.satisfaction_survey/caps",
+        data={"cap_per_run": "5", "cap_per_day": "", "canary": "13900000000\nsales"},
+    )
     (row,) = rules.rows("select cap_per_run, canary from rule_states where rule = :r",
                         r="sales_order.satisfaction_survey")  # fmt: skip
     assert row["cap_per_run"] == 5 and "13900000000" in str(row["canary"])
     client.post("/admin/time-rules/sales_order.satisfaction_survey/pause")
     assert 'data-rollout="paused"' in client.get(
-        "/admin/time-rules/sales_order.satisfaction_survey").get_data(as_text=True)
+        "/admin/time-rules/sales_order.satisfaction_survey"
+    ).get_data(as_text=True)
     assert client.get("/admin/time-rules/no.such_rule").status_code == 404
     api = client.get("/api/v1/time-rules").get_json()
     rollouts = {r["rule"]: r["rollout"] for r in api["rules"]}
@@ -58,8 +61,15 @@ def test_admin_page_shows_dry_run_results_and_changes_the_rollout(rules, client)
 
 
 def test_admin_actions_need_the_csrf_token(database_url, tmp_path, rules):
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "csrf"), "DATABASE_URL": database_url,
-                      "TESTING": True, "WTF_CSRF_ENABLED": True, "SESSION_COOKIE_SECURE": False})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path / "csrf"),
+            "DATABASE_URL": database_url,
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": True,
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
     try:
         client = app.test_client()
         login = client.get("/login").get_data(as_text=True)
@@ -70,8 +80,9 @@ def test_admin_actions_need_the_csrf_token(database_url, tmp_path, rules):
         assert rules.rows("select * from rule_states where rollout = 'paused'") == []
         page = client.get("/admin/time-rules/customer.stale_customer").get_data(as_text=True)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        done = client.post("/admin/time-rules/customer.stale_customer/pause",
-                           data={"csrf_token": token})
+        done = client.post(
+            "/admin/time-rules/customer.stale_customer/pause", data={"csrf_token": token}
+        )
         assert done.status_code == 302
         assert len(rules.rows("select * from rule_states where rollout = 'paused'")) == 1
     finally:
@@ -95,8 +106,9 @@ def test_my_tasks_page_and_api(rules, client):
     assert item["status"] == "open" and item["due_at"].startswith("2026-04-21T02:00:00")
     assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {other}"}
                       ).get_json()["data"] == []  # fmt: skip
-    denied = client.post(f"/api/v1/tasks/{task['id']}/done",
-                         headers={"Authorization": f"Bearer {other}"})  # not theirs
+    denied = client.post(
+        f"/api/v1/tasks/{task['id']}/done", headers={"Authorization": f"Bearer {other}"}
+    )  # not theirs
     assert denied.status_code == 404
     done = client.post(f"/api/v1/tasks/{task['id']}/done", json={},
                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip

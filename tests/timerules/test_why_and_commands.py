@@ -54,8 +54,10 @@ def test_why_replays_an_sla_clock(rules, run):
                           at="2025-09-29 10:00"))  # fmt: skip
     detail = data["timing_detail"]
     assert detail["started_at"] == "2025-09-26T09:00:00Z" and detail["stopped_at"] is None
-    assert [lvl["due_at"] for lvl in detail["levels"]] == ["2025-09-30T09:00:00Z",
-                                                           "2025-10-11T09:00:00Z"]
+    assert [lvl["due_at"] for lvl in detail["levels"]] == [
+        "2025-09-30T09:00:00Z",
+        "2025-10-11T09:00:00Z",
+    ]
 
 
 def test_preview_runs_and_health(rules, run):

@@ -48,8 +48,9 @@ def aggregate(entity: str) -> Any:
         readable = service.policy.readable_fields(service.actor, model)
         rows = list_query(service.rt, model, readable, locale(), args=args)
         result = run_aggregate(service, model, AggregateQuery(rows, group_by, measures))
-    return json_response({"data": result["groups"],
-                          "meta": {"group_by": group_by, "truncated": result["truncated"]}})
+    return json_response(
+        {"data": result["groups"], "meta": {"group_by": group_by, "truncated": result["truncated"]}}
+    )
 
 
 def export(entity: str) -> Any:
@@ -181,7 +182,6 @@ def why() -> Any:
 
 def _user(conn: Any, raw: str) -> Any:
     import sqlalchemy as sa
-
 
     users = users_table()
     column = users.c.id if raw.isdigit() else users.c.username

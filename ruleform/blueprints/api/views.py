@@ -176,8 +176,13 @@ def related_list(entity: str, record_id: int, related: str) -> Any:
         _require_readable(service, parent, record_id)
         column = service.rt.table(child).c[relation.field]
         readable = service.policy.readable_fields(service.actor, child)
-        query = list_query(service.rt, child, readable, locale(),
-                           extra_clause=_linking(service, child, column, record_id))
+        query = list_query(
+            service.rt,
+            child,
+            readable,
+            locale(),
+            extra_clause=_linking(service, child, column, record_id),
+        )
         page = run_list(service, child, query, current_app.config.get("LIST_COUNT_CAP", 10_000))
     document = page_document(child, page, query, locale())
     document["meta"]["via"] = relation.field

@@ -1,12 +1,12 @@
 """The delivery endpoints of the JSON API (routes in ``web.py``).
 
-    GET   /api/v1/inbox?unread=1&before=<id>&limit=<n>   my messages, newest first
-    POST  /api/v1/inbox/read        {"ids": [1, 2]} or {"all": true}  → {"marked": n}
-    GET   /api/v1/outbox?status=&channel=&before=&limit=   (administrators)
-    GET   /api/v1/outbox/<id>        one row, its payload and its delivery record
-    POST  /api/v1/outbox/<id>/retry  a failed or skipped row back to pending
-    GET   /api/v1/outbox/kill-switch    POST {"on": true|false}
-    GET   /api/v1/outbox/sandbox?before=&limit=   messages held in the sandbox, rendered
+GET   /api/v1/inbox?unread=1&before=<id>&limit=<n>   my messages, newest first
+POST  /api/v1/inbox/read        {"ids": [1, 2]} or {"all": true}  → {"marked": n}
+GET   /api/v1/outbox?status=&channel=&before=&limit=   (administrators)
+GET   /api/v1/outbox/<id>        one row, its payload and its delivery record
+POST  /api/v1/outbox/<id>/retry  a failed or skipped row back to pending
+GET   /api/v1/outbox/kill-switch    POST {"on": true|false}
+GET   /api/v1/outbox/sandbox?before=&limit=   messages held in the sandbox, rendered
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def inbox_read() -> Any:
     ids = body.get("ids")
     if body.get("all") is not True and (not isinstance(ids, list) or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in ids)):  # fmt: skip
-        return _invalid("ids", "a list of message ids, or {\"all\": true}")
+        return _invalid("ids", 'a list of message ids, or {"all": true}')
     with transaction() as conn:
         marked = mark_read(conn, actor.user_id, None if body.get("all") is True else ids, utcnow())
     return jsonify({"marked": marked})

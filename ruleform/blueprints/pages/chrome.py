@@ -21,6 +21,7 @@ from .formatting import column_label
 
 __all__ = ["Chrome", "path_exists", "login_url"]
 
+
 def path_exists(path: str, method: str = "GET") -> bool:
     """Does some view answer ``path`` (a fixed path such as ``/logout``)?"""
     adapter = current_app.url_map.bind("localhost")

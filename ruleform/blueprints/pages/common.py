@@ -41,8 +41,9 @@ def may(service: RecordService, entity: Entity, action: str, record_id: int | No
     table = service.rt.table(entity)
     clause = sa.and_(table.c.id == record_id,
                      policy.row_clause(actor, entity, service.rt.tables, action))  # fmt: skip
-    query = ListQuery(default_view=False, columns=["id"], page_size=1, count=False,
-                      extra_clause=clause)
+    query = ListQuery(
+        default_view=False, columns=["id"], page_size=1, count=False, extra_clause=clause
+    )
     return bool(run_list(service, entity, query).rows)
 
 

@@ -44,8 +44,11 @@ class Editor:
         self.locale = locale
         self.lookups = Lookups(service, locale)
         policy, actor = service.policy, service.actor
-        self.readable = policy.readable_fields(actor, entity) if record is None \
-            else service.readable(entity, record.id)  # the roles reaching this record
+        self.readable = (
+            policy.readable_fields(actor, entity)
+            if record is None
+            else service.readable(entity, record.id)
+        )  # the roles reaching this record
         updating = self.record_id is not None
         writable = policy.writable_fields(actor, entity, "update" if updating else "create")
         self.inputs: dict[str, str] = {}  # name → input | append

@@ -176,7 +176,8 @@ DISPLAYS: dict[str, Callable[[Field, Any, Lookups], Shown]] = {
     "number": _number(money=False),
     "money": _number(money=True),
     "checkbox": lambda f, value, lookups: Shown(
-        "text", t("page.yes") if value in (True, "true", 1) else t("page.no")),
+        "text", t("page.yes") if value in (True, "true", 1) else t("page.no")
+    ),
     "date": _formatted(format_d),
     "datetime": _formatted(format_dt),
     "select": _choices,

@@ -149,7 +149,7 @@ def parse_listing(service: RecordService, entity: Entity, args: MultiDict, local
     view = usable.get(args.get("view", "")) or (usable.get(default.name) if default else None)
     readable = service.policy.readable_fields(service.actor, entity)
     specs = []
-    for name in (view.filters if view else ()):
+    for name in view.filters if view else ():
         if name in readable:
             spec = _spec(service, entity, name, locale)
             if spec is not None:

@@ -120,8 +120,9 @@ def _related_list(service: RecordService, relation: Relation, record_id: int,
     where = service.policy.field_clause(service.actor, target, service.rt.tables, relation.field)
     if where is not None:  # only the children where the actor may read the link
         clause = sa.and_(clause, where)
-    query = ListQuery(default_view=False, columns=wanted, count=False, page_size=RELATED_ROWS,
-                      extra_clause=clause)
+    query = ListQuery(
+        default_view=False, columns=wanted, count=False, page_size=RELATED_ROWS, extra_clause=clause
+    )
     page = run_list(service, target, query)
     lookups.prefetch(target, page.rows, wanted)
     rows = [(r["id"], [present_column(target, c, r.get(c), lookups, c in page.masked)

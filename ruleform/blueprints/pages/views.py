@@ -53,8 +53,10 @@ def _card(runtime: Any, actor: Any, entity: Entity) -> dict[str, Any]:
     return {
         "name": entity.name,
         "label": label(entity.plural, "") or label(entity.label, entity.name),
-        "views": [(v.name, label(v.label, v.name))
-                  for v in runtime.policy.usable_views(actor, entity).values()],  # fmt: skip
+        "views": [
+            (v.name, label(v.label, v.name))
+            for v in runtime.policy.usable_views(actor, entity).values()
+        ],  # fmt: skip
         "can_create": runtime.policy.can(actor, entity, "create"),
     }
 
@@ -86,8 +88,12 @@ def list_records(entity: str) -> Any:
             errors, page = exc.errors, ListPage([], [])
         readable = service.policy.readable_fields(service.actor, ent)
         shown = _shown_columns(ent, listing, page, readable)
-        service.audit_list(ent, [r["id"] for r in page.rows],
-                           [c for c in shown if c not in page.masked], page.hidden)  # R40
+        service.audit_list(
+            ent,
+            [r["id"] for r in page.rows],
+            [c for c in shown if c not in page.masked],
+            page.hidden,
+        )  # R40
         lookups = Lookups(service, locale())
         lookups.prefetch(ent, page.rows, shown)
         rows = [Row(r["id"], [present_column(ent, c, r.get(c), lookups, c in page.masked)

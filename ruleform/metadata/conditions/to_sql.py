@@ -356,4 +356,3 @@ def _apply(op: str, left: ColumnElement[Any], right: ColumnElement[Any], type_: 
     if op == ">":
         return left > right
     return left >= right
-

@@ -16,7 +16,7 @@ def parse(field: Field, raw: Any, tz: str) -> str:
         raise ValueError_("bad_url_scheme")
     if parts.scheme.lower() in {"http", "https"} and not parts.netloc:
         raise ValueError_("not_url")
-    if any(ch in value for ch in "\r\n\t <>\"") or len(value) > 2048:
+    if any(ch in value for ch in '\r\n\t <>"') or len(value) > 2048:
         raise ValueError_("not_url")
     return value
 

@@ -90,8 +90,11 @@ class TimingBuild:
 
     def cron(self, expr: str | None, where: tuple) -> str | None:
         if expr is not None and not self.cron_valid(expr):
-            self.error(where, f"{expr!r} is not a valid cron expression",
-                       "Five fields: minute hour day-of-month month day-of-week, e.g. '0 9 1 * *'.")
+            self.error(
+                where,
+                f"{expr!r} is not a valid cron expression",
+                "Five fields: minute hour day-of-month month day-of-week, e.g. '0 9 1 * *'.",
+            )
             return None
         return expr
 

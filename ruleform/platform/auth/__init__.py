@@ -12,4 +12,3 @@
 ``setup.init_app`` installs it all in an app (the wiring list names it). See
 docs/accounts.md.
 """
-

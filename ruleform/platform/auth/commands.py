@@ -39,8 +39,6 @@ from .users import (
 __all__ = ["users", "tokens"]
 
 
-
-
 def _fail(text: str) -> NoReturn:
     click.echo(f"error: {text}", err=True)
     sys.exit(1)
@@ -97,8 +95,9 @@ def _check_roles(conn: Connection, roles: tuple[str, ...]) -> list[str]:
     known = _known_roles(conn)
     unknown = sorted(set(roles) - set(known)) if known is not None else []
     if unknown:
-        _fail(f"unknown role(s) {', '.join(unknown)}; "
-              f"the rulebook's roles: {', '.join(known or [])}")
+        _fail(
+            f"unknown role(s) {', '.join(unknown)}; the rulebook's roles: {', '.join(known or [])}"
+        )
     return list(roles)
 
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-__all__ = ["hash_password", "verify_password", "needs_rehash", "password_problems",
-           "DUMMY_HASH", "MIN_PASSWORD_LENGTH"]
+__all__ = [
+    "hash_password",
+    "verify_password",
+    "needs_rehash",
+    "password_problems",
+    "DUMMY_HASH",
+    "MIN_PASSWORD_LENGTH",
+]
 
 _hasher = PasswordHasher()
 

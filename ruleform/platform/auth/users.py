@@ -152,9 +152,13 @@ def _parent_errors(conn: Connection, department_id: int | None, parent_id: int |
 def find_user(conn: Connection, username: str) -> dict | None:
     """The user named ``username`` (case-insensitive), or None."""
     users = users_table()
-    row = conn.execute(
-        sa.select(users).where(sa.func.lower(users.c.username) == username.strip().lower())
-    ).mappings().first()
+    row = (
+        conn.execute(
+            sa.select(users).where(sa.func.lower(users.c.username) == username.strip().lower())
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 

@@ -62,7 +62,7 @@ def export_rows(service: Any, entity: Entity, query: ListQuery, *, max_rows: int
     found = scoped.execute(service.conn, stmt.limit(max_rows + 1)).all()
     if len(found) > max_rows:
         raise FieldErrors({"export": [message("export_too_large", scoped.locale, max=max_rows)]})
-    hidden = [reach.hidden_of(r[len(columns):]) for r in found]
+    hidden = [reach.hidden_of(r[len(columns) :]) for r in found]
     rows = [{c: v for c, v in zip(columns, r, strict=False) if c not in h}
             for r, h in zip(found, hidden, strict=True)]  # fmt: skip
     masked = {c for c in columns if c in entity.fields and entity.fields[c].sensitive} - revealed

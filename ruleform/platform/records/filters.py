@@ -49,7 +49,12 @@ def filter_clause(rt: Any, entity: Entity, table: sa.Table, flt: Filter,
                    readable: frozenset[str], locale: str,
                    errors: dict[str, list[str]]) -> Any:  # fmt: skip
     f = field_for(entity, flt.field)
-    if f is None or flt.field not in readable or flt.field not in table.c or flt.op not in OPERATORS:
+    if (
+        f is None
+        or flt.field not in readable
+        or flt.field not in table.c
+        or flt.op not in OPERATORS
+    ):
         errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
         return None
     col = table.c[flt.field]
@@ -78,7 +83,9 @@ def filter_clause(rt: Any, entity: Entity, table: sa.Table, flt: Filter,
             errors.setdefault(flt.field, []).append(message(exc.code, locale, **exc.params))
             return None
         if value is None:
-            errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
+            errors.setdefault(flt.field, []).append(
+                message("invalid_filter", locale, field=flt.field)
+            )
             return None
         values.append(value)
     value = values[0]
@@ -87,7 +94,9 @@ def filter_clause(rt: Any, entity: Entity, table: sa.Table, flt: Filter,
         return sqlfuncs.list_contains(col, sa.literal(needle, sa.String()), bind([needle], "list"))
     if flt.op in ("contains", "starts"):
         if not isinstance(value, str):
-            errors.setdefault(flt.field, []).append(message("invalid_filter", locale, field=flt.field))
+            errors.setdefault(flt.field, []).append(
+                message("invalid_filter", locale, field=flt.field)
+            )
             return None
         pattern = sqlfuncs.like_pattern("contains" if flt.op == "contains" else "starts_with",
                                         value, literal=True)  # fmt: skip

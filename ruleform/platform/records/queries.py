@@ -36,8 +36,18 @@ from .filters import (
 from .scoped import compile_scope
 from .values import to_json
 
-__all__ = ["Filter", "ListQuery", "ListPage", "OPERATORS", "run_list", "count_records",
-           "MAX_PAGE_SIZE", "filter_clause", "search_clause", "capped_count"]
+__all__ = [
+    "Filter",
+    "ListQuery",
+    "ListPage",
+    "OPERATORS",
+    "run_list",
+    "count_records",
+    "MAX_PAGE_SIZE",
+    "filter_clause",
+    "search_clause",
+    "capped_count",
+]
 
 MAX_PAGE_SIZE = 200
 _MAX_PAGES = 256
@@ -87,7 +97,7 @@ def run_list(service: Any, entity: Entity, query: ListQuery, count_cap: int = 10
     found = scoped.execute(service.conn, stmt).all()  # plain tuples in ``selected`` order
     hidden = None
     if not scoped.reach.uniform:  # cells no role reaching their row reads are left out
-        hidden = [scoped.reach.hidden_of(r[len(selected):]) for r in found]
+        hidden = [scoped.reach.hidden_of(r[len(selected) :]) for r in found]
         found = [tuple(None if n in h else v for n, v in zip(selected, r, strict=False))
                  for r, h in zip(found, hidden, strict=True)]  # fmt: skip
     next_cursor = None
@@ -148,7 +158,9 @@ def _selecting(table: sa.Table, names: tuple[str, ...]) -> Any:
     return sa.select(*(table.c[n] for n in names)).select_from(table)
 
 
-def count_records(service: Any, entity: Entity, query: ListQuery, cap: int = 10_000) -> tuple[int, bool]:
+def count_records(
+    service: Any, entity: Entity, query: ListQuery, cap: int = 10_000
+) -> tuple[int, bool]:
     """How many records ``query`` matches for the actor (capped): the list's own count."""
     scoped = compile_scope(service, entity, query)
     scoped.raise_errors()

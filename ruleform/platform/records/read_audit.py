@@ -117,7 +117,8 @@ def _admins(service: Any) -> list[tuple[int, str]]:
     admin_roles = [n for n, r in rt.rulebook.roles.items() if r.admin]
     holders = sa.select(user_roles.c.user_id).where(user_roles.c.role.in_(admin_roles))
     query = sa.select(users.c.id, users.c.locale).where(
-        users.c.active.is_(True), sa.or_(users.c.is_admin.is_(True), users.c.id.in_(holders)))
+        users.c.active.is_(True), sa.or_(users.c.is_admin.is_(True), users.c.id.in_(holders))
+    )
     default = rt.rulebook.default_locale
     return [(r.id, r.locale or default) for r in service.conn.execute(query.order_by(users.c.id))]
 

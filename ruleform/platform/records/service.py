@@ -237,8 +237,11 @@ class RecordService:
         self._check_references(entity, changed)
         self._check_assignment(entity, changed, "update", rights)
         self._check_unique(entity, {**stored, **changed}, stored["id"], only=set(changed))
-        warnings = [w for hooks in record_hooks()
-                    for w in hooks.before_update(self, entity, {**stored, **changed}, set(changed))]
+        warnings = [
+            w
+            for hooks in record_hooks()
+            for w in hooks.before_update(self, entity, {**stored, **changed}, set(changed))
+        ]
         if changed or plan.supplements:
             RowWriter(self).update(entity, stored, changed, utcnow(), note=note,
                                    supplements=plan.supplements)  # fmt: skip
@@ -340,7 +343,11 @@ class RecordService:
         table = self.rt.table(entity)
         errors: dict[str, list[str]] = {}
         for name, f in entity.fields.items():
-            if not f.unique or values.get(name) in (None, "") or (only is not None and name not in only):
+            if (
+                not f.unique
+                or values.get(name) in (None, "")
+                or (only is not None and name not in only)
+            ):
                 continue
             clauses = [table.c[name] == values[name]]
             clauses += [table.c[s] == values.get(s) for s in f.unique_scope if s in table.c]

@@ -214,7 +214,8 @@ def form_state(entity: Entity, record: Mapping[str, Any], ctx: Any) -> dict[str,
     state = {}
     for name, f in entity.fields.items():
         visible = name not in hidden_by_section and (
-            f.visible_when is None or bool(f.visible_when.evaluate(record, ctx)))
+            f.visible_when is None or bool(f.visible_when.evaluate(record, ctx))
+        )
         required = f.required or (f.required_when is not None
                                   and bool(f.required_when.evaluate(record, ctx)))  # fmt: skip
         editable = not f.read_only and (f.editable_when is None

@@ -161,8 +161,13 @@ for _entry in (
     ColumnType("date", _fixed(sa.Date)),
     ColumnType("datetime", _fixed(UTCDateTime)),
     ColumnType("json_list", _fixed(JSONList), list_valued=True),
-    ColumnType("reference", _fixed(sa.BigInteger), references=_reference_target,
-               always_indexed=True, on_delete_option=True),
+    ColumnType(
+        "reference",
+        _fixed(sa.BigInteger),
+        references=_reference_target,
+        always_indexed=True,
+        on_delete_option=True,
+    ),
     ColumnType("user", _fixed(sa.BigInteger), references=_link("users")),
     ColumnType("department", _fixed(sa.BigInteger), references=_link("departments")),
 ):

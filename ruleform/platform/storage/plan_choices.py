@@ -21,6 +21,7 @@ from .plan_context import PlanContext
 
 __all__ = ["plan_choices"]
 
+
 def plan_choices(ctx: PlanContext) -> list[MigrationStep]:
     """Choice steps for every field whose choices changed between the two rulebooks."""
     if ctx.old is None:

@@ -109,7 +109,6 @@ def enqueue_claimed(ctx: DeliveryContext, tokens: list[str], now: datetime) -> i
 def _enqueue(ctx: DeliveryContext, queue: Any, token: str, now: datetime) -> None:
     from rq.exceptions import DuplicateJobError
 
-
     lease = float(ctx.settings["DELIVERY_LEASE"])
     options = {"job_id": token, "unique": True, "result_ttl": 0, "failure_ttl": 7 * 86400,
                "job_timeout": max(10, int(lease * 0.8)),

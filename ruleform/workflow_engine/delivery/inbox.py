@@ -65,8 +65,17 @@ def list_messages(conn: Connection, user_id: int, *, unread_only: bool = False,
                   before: int | None = None, limit: int = 50) -> list[dict[str, Any]]:  # fmt: skip
     """The user's messages, newest first (``before``: an id, for the next page)."""
     t = _INBOX
-    columns = (t.c.id, t.c.subject, t.c.body, t.c.link, t.c.entity, t.c.record_id, t.c.rule,
-               t.c.created_at, t.c.read_at)
+    columns = (
+        t.c.id,
+        t.c.subject,
+        t.c.body,
+        t.c.link,
+        t.c.entity,
+        t.c.record_id,
+        t.c.rule,
+        t.c.created_at,
+        t.c.read_at,
+    )
     query = sa.select(*columns).where(t.c.user_id == user_id)
     if unread_only:
         query = query.where(t.c.read_at.is_(None))

@@ -20,8 +20,17 @@ from sqlalchemy.engine import Connection
 from ...platform.outbox import DELIVERED, FAILED, PENDING, SANDBOXED, SKIPPED
 from .settings import DeliverySettings
 
-__all__ = ["delivered", "defer", "skip", "sandbox", "fail", "retry", "release", "backoff",
-           "retry_now"]
+__all__ = [
+    "delivered",
+    "defer",
+    "skip",
+    "sandbox",
+    "fail",
+    "retry",
+    "release",
+    "backoff",
+    "retry_now",
+]
 
 
 def _update(conn: Connection, outbox: sa.Table, row_id: int, claim: str | None,
@@ -88,8 +97,14 @@ def retry(conn: Connection, outbox: sa.Table, row_id: int, attempts: int, error:
           settings: DeliverySettings, now: datetime, claim: str | None = None) -> str:  # fmt: skip
     """Try again later, or fail for good after the last attempt; the new status."""
     if attempts >= int(settings["DELIVERY_MAX_ATTEMPTS"]):
-        _update(conn, outbox, row_id, claim, attempts=attempts,
-                **_done(FAILED, now, f"gave up after {attempts} attempts: {error}"))
+        _update(
+            conn,
+            outbox,
+            row_id,
+            claim,
+            attempts=attempts,
+            **_done(FAILED, now, f"gave up after {attempts} attempts: {error}"),
+        )
         return FAILED
     _update(conn, outbox, row_id, claim, attempts=attempts,
             next_attempt_at=now + backoff(attempts, settings),

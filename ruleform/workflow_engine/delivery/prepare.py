@@ -103,7 +103,9 @@ class Preparer:
         on = CHANNELS[channel]
         if not on.needs_target:
             return {}
-        name = recipient.address if on.address_kind == "target" else self.settings[on.target_setting]
+        name = (
+            recipient.address if on.address_kind == "target" else self.settings[on.target_setting]
+        )
         if not name:
             raise RecipientError(f"no {channel} gateway configured ({on.target_setting})")
         found = find_target(self.conn, str(name), self.settings["WEBHOOK_TARGETS"])

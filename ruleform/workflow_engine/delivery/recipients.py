@@ -78,7 +78,7 @@ def _spec(row: dict[str, Any]) -> dict[str, Any]:
         return {"target": text.removeprefix("webhook:")}
     for prefix, name in (("user:", "user_id"), ("email:", "address"), ("phone:", "address")):
         if text.startswith(prefix):
-            return {name: text[len(prefix):]}
+            return {name: text[len(prefix) :]}
     if "@" in text or (kind == "phone" and _PHONE.match(text)):
         return {"address": text}
     return {"user_id": text}

@@ -167,8 +167,11 @@ class Renderer:
         elif recipient.actor is None or not self._can_see(entity, int(record_id), recipient, now):
             return {"id": stored["id"]}
         else:
-            allowed = set(self.rt.policy.record_readable(self.conn, recipient.actor, entity,
-                                                         self.rt.tables, int(record_id)))
+            allowed = set(
+                self.rt.policy.record_readable(
+                    self.conn, recipient.actor, entity, self.rt.tables, int(record_id)
+                )
+            )
         tz = ZoneInfo(recipient.timezone or self.rt.rulebook.timezone)
         values = {}
         for field_name in sorted(allowed):

@@ -27,4 +27,3 @@ Modules, in the order a tick uses them:
 Entry point: ``ticks.tick(runtime, engine, now)`` (the worker calls it; ``scheduler`` holds
 the one lock). Import the modules you need; importing the package imports nothing.
 """
-

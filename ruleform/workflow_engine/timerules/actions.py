@@ -119,8 +119,12 @@ class Writer:
             self._detail(conn, due, item, {"changes": _jsonable(changes)})
             return bool(changes)
         if item.kind == "reassign":
-            candidates = [t.user_id for p in item.action.recipients
-                          for t in self.directory.resolve(p, record) if t.user_id is not None]
+            candidates = [
+                t.user_id
+                for p in item.action.recipients
+                for t in self.directory.resolve(p, record)
+                if t.user_id is not None
+            ]
             owner = apply_reassign(self.runtime, conn, due.entity, due.record_id, candidates,
                                    self.loads, note)  # fmt: skip
             self._detail(conn, due, item, {"owner": owner, "candidates": candidates})
@@ -176,7 +180,9 @@ class Writer:
         return self.runtime.system_table("rule_firings")
 
     def _outbox_key(self, due: Due, item: Item) -> str:
-        return f"tr:{self.key}:{due.record_id}:{due.occurrence}:{item.ledger_channel}:{item.recipient}"
+        return (
+            f"tr:{self.key}:{due.record_id}:{due.occurrence}:{item.ledger_channel}:{item.recipient}"
+        )
 
     def _row(self, due: Due, item: Item | None, status: str) -> dict[str, Any]:
         row = {

@@ -37,8 +37,6 @@ from .why import preview as run_preview
 __all__ = ["rules"]
 
 
-
-
 @click.group()
 def rules() -> None:
     """Time rules: why, preview, runs, health, tick, pause / resume / approve."""
@@ -116,13 +114,14 @@ def preview(db: DatabaseOptions, rule: str, limit: int, at: str | None, as_json:
     """The dry run of RULE now: who it would reach, and what it would say. Writes nothing."""
     import os
 
-
     base = os.environ.get("RULEFORM_BASE_URL") or "http://127.0.0.1:5000"
     with _opened(db) as (engine, runtime):
         data = run_preview(runtime, engine, _rule(runtime, rule), _at(at), base, limit)
     counts = ", ".join(f"{n} {channel}" for channel, n in sorted(data["by_channel"].items()))
-    lines = [f"{data['rule']} ({data['rollout']}) would send {counts or 'nothing'} "
-             f"to {data['recipients']} recipient(s) for {data['records']} record(s) now"]
+    lines = [
+        f"{data['rule']} ({data['rollout']}) would send {counts or 'nothing'} "
+        f"to {data['recipients']} recipient(s) for {data['records']} record(s) now"
+    ]
     lines += [f"  #{m['record_id']} {m['channel']} → {m['recipient']} [{m['locale']}] "
               f"{m['subject']} | {m['body'][:120]}" for m in data["messages"]]  # fmt: skip
     _emit(data, as_json, lines)
@@ -154,8 +153,10 @@ def health(db: DatabaseOptions, at: str | None, as_json: bool) -> None:
     """Every rule's state and last success; exit 1 when a running rule is overdue."""
     with _opened(db) as (engine, runtime), engine.connect() as conn:
         data = rule_health(runtime, conn, _at(at), "en")
-    lines = [f"last tick: {data['last_tick_at'] or 'never'}"
-             + ("   KILL SWITCH ON" if data["kill_switch"] else "")]
+    lines = [
+        f"last tick: {data['last_tick_at'] or 'never'}"
+        + ("   KILL SWITCH ON" if data["kill_switch"] else "")
+    ]
     for r in data["rules"]:
         flag = "OVERDUE" if r["overdue"] else "ok" if r["rollout"] != "paused" else "paused"
         lines.append(f"  {flag:<8} {r['rule']:<48} {r['rollout']:<8} last success "

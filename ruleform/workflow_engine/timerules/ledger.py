@@ -51,7 +51,7 @@ def drop_fired(conn: Connection, table: sa.Table, rule: str, dues: Sequence[Due]
         wanted = sa.bindparam("rf_ids", ids, type_=postgresql.ARRAY(sa.BigInteger))
         chunks = [table.c.record_id == sa.any_(wanted)]
     else:
-        chunks = [table.c.record_id.in_(ids[i:i + _CHUNK]) for i in range(0, len(ids), _CHUNK)]
+        chunks = [table.c.record_id.in_(ids[i : i + _CHUNK]) for i in range(0, len(ids), _CHUNK)]
     done: set[tuple[int, str]] = set()
     for chunk in chunks:
         query = sa.select(table.c.record_id, table.c.occurrence).where(*marked, chunk)

@@ -118,7 +118,9 @@ def items_for(index: int, action: Action, due: Due, record: Mapping[str, Any],
     if kind == "webhook":
         return [Item(index, action, "webhook")]
     if kind == "task":
-        return [Item(index, action, "task", t) for t in _targets(action.recipients, record, directory)]
+        return [
+            Item(index, action, "task", t) for t in _targets(action.recipients, record, directory)
+        ]
     if kind == "escalate":
         targets = _chain(action, due.step or 1, record, directory)
     else:
@@ -147,7 +149,9 @@ def plan_firing(due: Due, directory: Directory, canary: Canary) -> Firing:
     return firing
 
 
-def _targets(parties: Iterable[Any], record: Mapping[str, Any], directory: Directory) -> list[Target]:
+def _targets(
+    parties: Iterable[Any], record: Mapping[str, Any], directory: Directory
+) -> list[Target]:
     found: dict[str, Target] = {}
     for party in parties:
         for target in directory.resolve(party, record):
@@ -155,7 +159,9 @@ def _targets(parties: Iterable[Any], record: Mapping[str, Any], directory: Direc
     return list(found.values())
 
 
-def _chain(action: Action, level: int, record: Mapping[str, Any], directory: Directory) -> list[Target]:
+def _chain(
+    action: Action, level: int, record: Mapping[str, Any], directory: Directory
+) -> list[Target]:
     chain = list(action.recipients)
     if not chain:
         return []

@@ -170,7 +170,9 @@ class Directory:
             value = record.get(party.field or "")
             return [value] if value is not None else []
         if kind == "users":
-            return [self.by_username[n.lower()] for n in party.users if n.lower() in self.by_username]
+            return [
+                self.by_username[n.lower()] for n in party.users if n.lower() in self.by_username
+            ]
         if kind == "role" and party.in_owner_department:
             home = self.department_of(owner) or record.get("department")
             for dept in self.department_chain(home):

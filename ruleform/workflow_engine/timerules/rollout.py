@@ -144,7 +144,10 @@ def alert_admins(conn: Connection, runtime: Any, rule: TimeRule, directory: Dire
     """Tell every administrator (inbox and email) that the rule was paused; how many rows."""
     admin_roles = [n for n, r in runtime.rulebook.roles.items() if r.admin]
     outbox = runtime.system_table("outbox")
-    subject = {"zh-CN": "时间规则已暂停：{{ rule.label }}", "en": "Time rule paused: {{ rule.label }}"}
+    subject = {
+        "zh-CN": "时间规则已暂停：{{ rule.label }}",
+        "en": "Time rule paused: {{ rule.label }}",
+    }
     body = {"zh-CN": f"超出发送上限，规则已自动暂停，未发送任何消息：{reason}。请在时间规则页面检查后恢复。",
             "en": f"The rule crossed its cap and was paused; nothing was sent: {reason}. "
                   "Review it on the time rules page, then resume it."}  # fmt: skip

@@ -46,8 +46,14 @@ LOCK_NAME = "timerules"
 LEASE = timedelta(minutes=15)  # a SQLite lease outlives any sane tick
 _ADVISORY = (7302, 1)  # (class, key) of the PostgreSQL advisory lock
 _lock_table = sa.table(
-    "scheduler_lock", sa.column("name"), sa.column("holder"), sa.column("last_slot"),
-    *(sa.column(n, UTCDateTime) for n in ("acquired_at", "heartbeat_at", "expires_at", "last_tick_at")),
+    "scheduler_lock",
+    sa.column("name"),
+    sa.column("holder"),
+    sa.column("last_slot"),
+    *(
+        sa.column(n, UTCDateTime)
+        for n in ("acquired_at", "heartbeat_at", "expires_at", "last_tick_at")
+    ),
 )  # the columns of ``tables.scheduler_lock`` (this module must stay light to import)
 
 

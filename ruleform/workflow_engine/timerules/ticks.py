@@ -49,8 +49,16 @@ from .scheduler import DEFAULT_INTERVAL, active_number, hold, runtime_for
 from .sweep import Window
 from .timings import build_sweep
 
-__all__ = ["tick", "run_rule", "due_now", "TickReport", "RuleReport", "kill_switch", "BATCH",
-           "MAX_ROWS"]
+__all__ = [
+    "tick",
+    "run_rule",
+    "due_now",
+    "TickReport",
+    "RuleReport",
+    "kill_switch",
+    "BATCH",
+    "MAX_ROWS",
+]
 
 log = logging.getLogger("ruleform.timerules")
 
@@ -276,7 +284,7 @@ def _trip(runtime: Any, engine: Engine, rule: TimeRule, state: RuleState, direct
 
 def _batches(firings: list[Firing]) -> Iterator[list[Firing]]:
     for i in range(0, len(firings), BATCH):
-        yield firings[i:i + BATCH]
+        yield firings[i : i + BATCH]
 
 
 def _day_start(now: datetime, calendars: CalendarMap) -> datetime:

@@ -137,8 +137,11 @@ def _clock(runtime: Any, conn: Any, rule: TimeRule, record: dict[str, Any], now:
     clock = clocks[-1]
     later = [r for r in periods if r.id > clock.id]
     stopped = next((r for r in later if r.status in timing.stop_in), None)
-    pauses = [(r.entered_at, r.left_at) for r in later
-              if r.status in pause_statuses(runtime.entity(rule.entity), timing.pause_in)]
+    pauses = [
+        (r.entered_at, r.left_at)
+        for r in later
+        if r.status in pause_statuses(runtime.entity(rule.entity), timing.pause_in)
+    ]
     levels = []
     for n, level in enumerate(timing.levels, start=1):
         due = level_due_at(cal, clock.entered_at, level, pauses)

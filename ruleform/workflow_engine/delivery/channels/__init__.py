@@ -22,8 +22,17 @@ from ....metadata.channels import register_channel_name
 from . import email, inbox, sms, webhook
 from .base import Channel, Outgoing, SendError
 
-__all__ = ["Outgoing", "SendError", "Channel", "CHANNELS", "channel", "channel_names",
-           "external_channels", "register_channel", "sender_for"]
+__all__ = [
+    "Outgoing",
+    "SendError",
+    "Channel",
+    "CHANNELS",
+    "channel",
+    "channel_names",
+    "external_channels",
+    "register_channel",
+    "sender_for",
+]
 
 _MODULES: tuple[ModuleType, ...] = (inbox, email, sms, webhook)
 

@@ -47,8 +47,11 @@ def body_for(kind: str, outgoing: Outgoing) -> dict[str, Any]:
     if kind in ("wecom", "dingtalk"):
         return {"msgtype": "text", "text": {"content": _text(outgoing)}}
     if kind == "sms":
-        return {"id": outgoing.message_id, "to": outgoing.address,
-                "text": _text(outgoing, subject=False)}
+        return {
+            "id": outgoing.message_id,
+            "to": outgoing.address,
+            "text": _text(outgoing, subject=False),
+        }
     return {"id": outgoing.message_id, "subject": outgoing.subject, "body": outgoing.body,
             "link": outgoing.link, **outgoing.meta}  # fmt: skip
 
