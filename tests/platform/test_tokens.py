@@ -21,6 +21,7 @@ from ruleform.platform.auth.tokens import (
     verify_token,
 )
 from ruleform.platform.runtime import utcnow
+from tests.auth import sign_in
 
 pytestmark = pytest.mark.app
 
@@ -144,6 +145,30 @@ def test_an_expired_token_stops_working(app, client, org):
     assert client.get("/api/v1/tokens", headers=bearer(gone.token)).status_code == 401
     with state(app).engine.begin() as conn:
         assert verify_token(conn, soon.token, utcnow() + timedelta(hours=2)) is None
+
+
+def test_a_password_reset_revokes_the_users_tokens(app, client, org):
+    """Finding of #11: a token minted with a leaked password outlived the reset."""
+    mine = new_token(client).get_json()["token"]
+    others = new_token(client, username="sales2").get_json()["token"]
+    admin = sign_in(app.test_client(), "admin")
+    page = admin.post(f"/admin/users/{org.user('sales1')}/password",
+                      data={"new_password": "reset-by-admin-9", "confirm_password": "reset-by-admin-9"})  # fmt: skip
+    assert page.status_code == 302, page.get_data(as_text=True)[:300]
+    assert client.get("/api/v1/tokens", headers=bearer(mine)).status_code == 401
+    assert client.get("/api/v1/tokens", headers=bearer(others)).status_code == 200
+    assert all(row["revoked_at"] is not None for row in stored_tokens(app)
+               if row["user_id"] == org.user("sales1"))  # fmt: skip
+
+
+def test_changing_ones_own_password_revokes_ones_tokens(app, client, org):
+    token = new_token(client).get_json()["token"]
+    own = sign_in(app.test_client(), "sales1")
+    page = own.post("/account/password", data={
+        "current_password": "demo", "new_password": "a-new-password-1",
+        "confirm_password": "a-new-password-1"})  # fmt: skip
+    assert page.status_code in (302, 303), page.get_data(as_text=True)[:300]
+    assert client.get("/api/v1/tokens", headers=bearer(token)).status_code == 401
 
 
 def test_bearer_tokens_only_count_under_api(client):

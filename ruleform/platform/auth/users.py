@@ -307,13 +307,17 @@ def set_roles(conn: Connection, user_id: int, roles: Iterable[str]) -> None:
 
 
 def set_password(conn: Connection, user_id: int, password: str) -> int:
-    """Set a new password and end the user's sessions; returns the new session epoch."""
-    users = users_table()
-    return conn.execute(
+    """Set a new password, end the user's sessions and revoke their API tokens (a leaked
+    password may have minted them); returns the new session epoch."""
+    users, tokens = users_table(), api_tokens_table()
+    epoch = conn.execute(
         users.update().where(users.c.id == user_id)
         .values(password_hash=hash_password(password), session_epoch=users.c.session_epoch + 1)
         .returning(users.c.session_epoch)
     ).scalar_one()  # fmt: skip
+    conn.execute(tokens.update().where(tokens.c.user_id == user_id, tokens.c.revoked_at.is_(None))
+                 .values(revoked_at=datetime.now(UTC)))  # fmt: skip
+    return epoch
 
 
 def deactivate_user(conn: Connection, user_id: int) -> None:
