@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from croniter import croniter
-
 from .build_context import BuildContext
 from .build_parties import build_parties
 from .build_workflow import _field_kinds
@@ -97,7 +95,7 @@ def _timing(ctx: BuildContext, entity: str, entity_spec: dict, spec: dict, path:
         related=dict(scope.entities[entity].related) if scope else {},
         states=set((entity_spec.get("statuses") or {}).get("states") or {}),
         build_actions=lambda specs, where: build_actions(ctx, entity, specs, where, kinds, roles),
-        suggest=suggest, cron_valid=croniter.is_valid,
+        suggest=suggest,
     )  # fmt: skip
     kind = _kind_of(spec)
     assert kind is not None  # _rule checked it

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from croniter import croniter
+
 from ..model import Duration, Timing
 
 __all__ = ["TimingKind", "SchemaParts", "TimingBuild", "TimingWords"]
@@ -53,7 +55,6 @@ class TimingBuild:
     states: set[str]
     build_actions: Callable[[Any, tuple], tuple]
     suggest: Callable[[str, Iterable[str]], str]
-    cron_valid: Callable[[str], bool]
 
     def where(self, *parts: Any) -> tuple:
         return (*self.path, *parts)
@@ -89,7 +90,7 @@ class TimingBuild:
             self.error(where, f"unknown transition '{name}'", self.suggest(name, transitions))
 
     def cron(self, expr: str | None, where: tuple) -> str | None:
-        if expr is not None and not self.cron_valid(expr):
+        if expr is not None and not croniter.is_valid(expr):
             self.error(
                 where,
                 f"{expr!r} is not a valid cron expression",
